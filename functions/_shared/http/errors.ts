@@ -1,0 +1,54 @@
+// One error type for everything a function refuses on purpose. Each has a stable SCREAMING_SNAKE
+// code (listed in the README) and an HTTP status; `errorResponse` is the one place errors become
+// responses. Messages are for people and may change; tests assert codes.
+
+export type ErrorCode =
+  | "BAD_REQUEST"
+  | "INVALID_JSON"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "PAYLOAD_TOO_LARGE"
+  | "METHOD_NOT_ALLOWED"
+  | "NOT_FOUND"
+  | "SIGNATURE_MISSING"
+  | "SIGNATURE_INVALID"
+  | "TIMESTAMP_INVALID"
+  | "TIMESTAMP_OUT_OF_TOLERANCE"
+  | "REPLAYED"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "IP_NOT_ALLOWED"
+  | "RATE_LIMITED"
+  | "NOT_CONFIGURED"
+  | "UNAVAILABLE"
+  | "INTERNAL";
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, status: number, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = "AppError";
+    this.code = code;
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+/** Turns any thrown value into a JSON response. Unknown errors become a bare 500 with no detail. */
+export function errorResponse(error: unknown, requestId?: string): Response {
+  const known = error instanceof AppError;
+  const status = known ? error.status : 500;
+  const body = {
+    error: {
+      code: known ? error.code : "INTERNAL",
+      message: known ? error.message : "Internal error",
+      ...(requestId ? { request_id: requestId } : {}),
+    },
+  };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", ...(known ? error.headers : {}) },
+  });
+}

@@ -1,0 +1,110 @@
+// The webhook's database reads and writes. Each read is one round trip to a SQL function that
+// returns jsonb (supabase/migrations/*_dispatcher_lookup.sql).
+import type { Sql } from "../db/client.ts";
+
+export interface OrgInfo {
+  name: string;
+  timezone: string;
+  currency: string;
+  locale: string;
+  default_country: string;
+}
+
+export interface DispatcherConfig {
+  company_name: string;
+  agent_name: string;
+  greeting_message: string | null;
+  instructions: string | null;
+  timezone: string | null;
+  business_hours: Record<string, unknown>;
+  default_variables: Record<string, unknown>;
+}
+
+export interface NumberConfig {
+  phone_number_id: string;
+  org_id: string;
+  enabled: boolean;
+  org: OrgInfo;
+  config: DispatcherConfig | null;
+}
+
+export interface JobSummary {
+  services: unknown;
+  date: string | null;
+}
+
+export interface ClientSummary {
+  id: string;
+  name: string;
+  email: string | null;
+  job_count: number;
+  last_job: JobSummary | null;
+  next_job: JobSummary | null;
+  balance: number;
+}
+
+export type CallerContext =
+  | { matches: 0 }
+  | { matches: 1; client: ClientSummary }
+  | { matches: 2 };
+
+export async function loadNumberConfig(sql: Sql, calledE164: string): Promise<NumberConfig | null> {
+  const [row] = await sql`select public.dispatcher_config(${calledE164}) as config`;
+  return (row?.config ?? null) as NumberConfig | null;
+}
+
+export async function loadCallerContext(sql: Sql, orgId: string, callerE164: string): Promise<CallerContext> {
+  const [row] = await sql`select public.caller_context(${orgId}, ${callerE164}) as context`;
+  return row.context as CallerContext;
+}
+
+export interface CallRecordInput {
+  orgId: string | null;
+  eventId: string;
+  callControlId: string | null;
+  callSessionId: string | null;
+  conversationId: string | null;
+  assistantId: string | null;
+  caller: string | null;
+  called: string | null;
+  durationSec: number | null;
+  endReason: string | null;
+  occurredAt: string | null;
+  payload: Record<string, unknown>;
+}
+
+/** Stores a call.conversation.ended event once; returns false when it was already stored. */
+export async function insertCallRecord(sql: Sql, record: CallRecordInput): Promise<boolean> {
+  const occurredAt = record.occurredAt && !Number.isNaN(Date.parse(record.occurredAt)) ? record.occurredAt : null;
+  const rows = await sql`
+    insert into public.call_records (org_id, provider, event_id, call_control_id, call_session_id,
+      provider_conversation_id, assistant_id, caller, called, duration_sec, end_reason, occurred_at, payload)
+    values (${record.orgId}, 'telnyx', ${record.eventId}, ${record.callControlId}, ${record.callSessionId},
+      ${record.conversationId}, ${record.assistantId}, ${record.caller}, ${record.called}, ${record.durationSec},
+      ${record.endReason}, ${occurredAt}, ${sql.json(record.payload as never)})
+    on conflict (provider, event_id) do nothing
+    returning id`;
+  return rows.length === 1;
+}
+
+export interface WebhookLogInput {
+  orgId: string | null;
+  source: string;
+  eventType: string | null;
+  eventId: string | null;
+  requestId: string;
+  statusCode: number;
+  outcome: string;
+  durationMs: number;
+  callerMasked: string | null;
+  calledMasked: string | null;
+  errorCode: string | null;
+}
+
+export async function insertWebhookLog(sql: Sql, log: WebhookLogInput): Promise<void> {
+  await sql`
+    insert into public.webhook_logs (org_id, source, event_type, event_id, request_id, status_code, outcome,
+      duration_ms, caller_masked, called_masked, error_code)
+    values (${log.orgId}, ${log.source}, ${log.eventType}, ${log.eventId}, ${log.requestId}, ${log.statusCode},
+      ${log.outcome}, ${log.durationMs}, ${log.callerMasked}, ${log.calledMasked}, ${log.errorCode})`;
+}
