@@ -12,5 +12,8 @@ export function toE164(raw: string | null | undefined, defaultCountry = "US"): s
     extract: false,
   });
   if (!parsed || !parsed.isPossible()) return null;
-  return parsed.number;
+  // A local-only form ("555-0199" in North America) is "possible" nationally but names no single
+  // line; the international form must be possible on its own.
+  const international = parsePhoneNumberFromString(parsed.number);
+  return international?.isPossible() ? international.number : null;
 }

@@ -43,3 +43,44 @@ export function parseUnixSeconds(text: string | null): number | null {
   if (!text || !/^[0-9]{1,12}$/.test(text.trim())) return null;
   return Number(text.trim());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Shared by the HMAC schemes (meta.ts, standard-webhooks.ts, legacy-hmac.ts).
+// ---------------------------------------------------------------------------------------------
+
+/** A request body as the sender signed it: the exact bytes, or text that is encoded as UTF-8. */
+export type RawBody = string | Uint8Array;
+
+const utf8Encoder = new TextEncoder();
+
+export function utf8(text: string): Uint8Array {
+  return utf8Encoder.encode(text);
+}
+
+export function rawBodyBytes(body: RawBody): Uint8Array {
+  return typeof body === "string" ? utf8(body) : body;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+}
+
+/** An HMAC-SHA256 key for signing and verifying, from raw key bytes. */
+export async function importHmacKey(keyBytes: Uint8Array): Promise<CryptoKey> {
+  if (keyBytes.byteLength === 0) throw new Error("importHmacKey: the key must not be empty");
+  return await crypto.subtle.importKey("raw", keyBytes as BufferSource, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+}
+
+/** HMAC-SHA256 of `data` under `key` (a CryptoKey from importHmacKey, or raw key bytes). */
+export async function hmacSha256(key: CryptoKey | Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+  const cryptoKey = key instanceof Uint8Array ? await importHmacKey(key) : key;
+  return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, data as BufferSource));
+}
