@@ -3,21 +3,21 @@
 //    within the deadline (fallback variables when anything inside fails or is late);
 //  - call.conversation.ended → stored once (200), or 503 when it cannot be stored so Telnyx retries;
 //  - any other event → 200 {"received": true}.
-// Unsigned, forged or stale requests get 401. The webhook log row is written after the answer.
+// Unsigned, forged or stale requests get 401. Webhook log rows are written after the answer, batched.
 import { createTtlCache, type TtlCache } from "../cache/ttl-cache.ts";
 import type { Sql } from "../db/client.ts";
 import { readBody } from "../http/body.ts";
 import { AppError, errorResponse } from "../http/errors.ts";
 import { jsonResponse } from "../http/respond.ts";
 import { type Logger, maskPhone } from "../log/logger.ts";
-import { runInBackground } from "../runtime/background.ts";
+import { createBatcher } from "../runtime/batcher.ts";
 import { requestIdFrom } from "../runtime/request-id.ts";
 import { verifyTelnyxSignature } from "../signatures/telnyx.ts";
 import { VERSION } from "../version.ts";
 import { recordConversationEnded } from "./call-records.ts";
 import { resolveDynamicVariables } from "./dynamic-variables.ts";
 import { parseTelnyxEvent, type TelnyxEvent } from "./events.ts";
-import { insertWebhookLog, loadNumberConfig, type NumberConfig } from "./repository.ts";
+import { insertWebhookLogs, loadNumberConfig, type NumberConfig, type WebhookLogInput } from "./repository.ts";
 import { buildVariables, type LookupStatus } from "./variables.ts";
 
 /** Telnyx events are small; anything bigger is not one. */
@@ -65,6 +65,7 @@ export function createTelnyxWebhookHandler(options: TelnyxWebhookOptions): Telny
     negativeTtlMs: Math.min(NEGATIVE_CACHE_TTL_MS, options.configCacheTtlMs),
     isNegative: (value) => value === null,
   });
+  const webhookLogs = createBatcher<WebhookLogInput>({ write: (rows) => insertWebhookLogs(sql, rows), logger });
 
   const handler = async function handleTelnyxWebhook(req: Request): Promise<Response> {
     const started = performance.now();
@@ -95,23 +96,19 @@ export function createTelnyxWebhookHandler(options: TelnyxWebhookOptions): Telny
       } else {
         log.info("telnyx webhook answered", fields);
       }
-      runInBackground(
-        () =>
-          insertWebhookLog(sql, {
-            orgId: entry.orgId ?? null,
-            source: "telnyx",
-            eventType: entry.eventType ?? null,
-            eventId: entry.eventId ?? null,
-            requestId,
-            statusCode: response.status,
-            outcome: entry.outcome,
-            durationMs: Math.round(durationMs),
-            callerMasked: maskPhone(entry.caller),
-            calledMasked: maskPhone(entry.called),
-            errorCode: entry.errorCode ?? null,
-          }),
-        log,
-      );
+      webhookLogs.add({
+        orgId: entry.orgId ?? null,
+        source: "telnyx",
+        eventType: entry.eventType ?? null,
+        eventId: entry.eventId ?? null,
+        requestId,
+        statusCode: response.status,
+        outcome: entry.outcome,
+        durationMs: Math.round(durationMs),
+        callerMasked: maskPhone(entry.caller),
+        calledMasked: maskPhone(entry.called),
+        errorCode: entry.errorCode ?? null,
+      });
       return response;
     };
 

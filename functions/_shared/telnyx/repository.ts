@@ -101,10 +101,21 @@ export interface WebhookLogInput {
   errorCode: string | null;
 }
 
-export async function insertWebhookLog(sql: Sql, log: WebhookLogInput): Promise<void> {
-  await sql`
-    insert into public.webhook_logs (org_id, source, event_type, event_id, request_id, status_code, outcome,
-      duration_ms, caller_masked, called_masked, error_code)
-    values (${log.orgId}, ${log.source}, ${log.eventType}, ${log.eventId}, ${log.requestId}, ${log.statusCode},
-      ${log.outcome}, ${log.durationMs}, ${log.callerMasked}, ${log.calledMasked}, ${log.errorCode})`;
+/** Writes many log rows in one statement. */
+export async function insertWebhookLogs(sql: Sql, logs: WebhookLogInput[]): Promise<void> {
+  if (logs.length === 0) return;
+  const rows = logs.map((log) => ({
+    org_id: log.orgId,
+    source: log.source,
+    event_type: log.eventType,
+    event_id: log.eventId,
+    request_id: log.requestId,
+    status_code: log.statusCode,
+    outcome: log.outcome,
+    duration_ms: log.durationMs,
+    caller_masked: log.callerMasked,
+    called_masked: log.calledMasked,
+    error_code: log.errorCode,
+  }));
+  await sql`insert into public.webhook_logs ${sql(rows)}`;
 }
