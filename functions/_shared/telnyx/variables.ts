@@ -4,6 +4,7 @@
 // inside returned values, so the greeting and instructions are rendered here).
 import { renderTemplate } from "../template.ts";
 import { describeDay, describeWeek, isOpenAt, localTime } from "../time/business-hours.ts";
+import { dateFormat, numberFormat } from "../time/formatters.ts";
 import type { CallerContext, JobSummary, NumberConfig } from "./repository.ts";
 
 export type LookupStatus = "found" | "not_found" | "ambiguous" | "timeout" | "error";
@@ -30,7 +31,7 @@ export const BUSINESS_VARIABLE_NAME = /^(?!telnyx_)[a-z][a-z0-9_]{0,63}$/;
 function validZone(zone: string | null | undefined): string | null {
   if (!zone) return null;
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    dateFormat("en-US", { timeZone: zone });
     return zone;
   } catch {
     return null;
@@ -55,9 +56,9 @@ function servicesText(services: unknown): string {
 
 function formatMoney(amount: number, currency: string, locale: string): string {
   try {
-    return new Intl.NumberFormat(locale, { style: "currency", currency }).format(amount);
+    return numberFormat(locale, { style: "currency", currency }).format(amount);
   } catch {
-    return new Intl.NumberFormat(locale, { style: "currency", currency: FALLBACK_CURRENCY }).format(amount);
+    return numberFormat(locale, { style: "currency", currency: FALLBACK_CURRENCY }).format(amount);
   }
 }
 
@@ -65,7 +66,7 @@ function formatDate(iso: string | null | undefined, zone: string, locale: string
   if (!iso) return "";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return "";
-  return new Intl.DateTimeFormat(locale, {
+  return dateFormat(locale, {
     timeZone: zone,
     weekday: withTime ? "long" : undefined,
     year: withTime ? undefined : "numeric",
@@ -127,8 +128,8 @@ export function buildVariables(input: VariableInput): Record<string, string> {
     business_status: config ? (open ? "open" : "closed") : "",
     business_hours_today: config ? describeDay(hours, today.weekday, locale) : "",
     business_hours: config ? describeWeek(hours, locale) : "",
-    current_date: new Intl.DateTimeFormat(locale, { timeZone: zone, dateStyle: "full" }).format(now),
-    current_time: new Intl.DateTimeFormat(locale, { timeZone: zone, timeStyle: "short" }).format(now),
+    current_date: dateFormat(locale, { timeZone: zone, dateStyle: "full" }).format(now),
+    current_time: dateFormat(locale, { timeZone: zone, timeStyle: "short" }).format(now),
     timezone: zone,
     lookup_status: status,
     caller_ambiguous: caller?.matches === 2 ? "true" : "false",

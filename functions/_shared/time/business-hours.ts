@@ -1,6 +1,7 @@
 // Business hours in the organisation's timezone: is it open now, and what to say about today.
 // Hours are {"mon": [["08:00","17:00"]], ...}; a missing or empty day is closed. A range that ends at
 // or before it starts runs past midnight ("22:00"-"02:00").
+import { dateFormat } from "./formatters.ts";
 
 export type WeekdayKey = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
 export type BusinessHours = Partial<Record<WeekdayKey, Array<[string, string]>>>;
@@ -15,7 +16,7 @@ export interface LocalTime {
 
 /** Weekday and minutes since midnight of `instant` in `timeZone`. Throws RangeError on a bad zone. */
 export function localTime(instant: Date, timeZone: string): LocalTime {
-  const parts = new Intl.DateTimeFormat("en-US", {
+  const parts = dateFormat("en-US", {
     timeZone,
     weekday: "short",
     hour: "2-digit",
@@ -62,7 +63,7 @@ export function isOpenAt(hours: unknown, at: LocalTime): boolean {
 
 function formatMinutes(minutes: number, locale: string): string {
   const date = new Date(Date.UTC(2000, 0, 1, Math.floor(minutes / 60) % 24, minutes % 60));
-  return new Intl.DateTimeFormat(locale, { hour: "numeric", minute: "2-digit", timeZone: "UTC" }).format(date);
+  return dateFormat(locale, { hour: "numeric", minute: "2-digit", timeZone: "UTC" }).format(date);
 }
 
 /** "8:00 AM–6:00 PM" for a day, or "closed". */
