@@ -1,0 +1,294 @@
+#!/usr/bin/env node
+// `npm start`: the whole backend on this machine, with no Docker, no accounts and no settings.
+//
+//  1. Database: DATABASE_URL if set; otherwise an embedded Postgres (PGlite, data kept in
+//     .switchboard/pglite) served on 127.0.0.1:54322 (PGLITE_PORT).
+//  2. Migrations and the demo seed, with the one migrator (scripts/migrate.mjs → `supabase db push`).
+//  3. A development Ed25519 key pair standing in for Telnyx's (scripts/dev-keys.mjs), trusted unless
+//     you set TELNYX_PUBLIC_KEY yourself, in which case only your key is trusted.
+//  4. The functions under Deno at http://127.0.0.1:54321/functions/v1/<name> (PORT).
+//  5. Where pg_cron is absent, `select public.run_maintenance_tasks()` every 60 s
+//     (MAINTENANCE_INTERVAL_MS; 0 turns it off).
+// Ctrl-C (or SIGTERM) stops the functions (finishing requests and background work), then the database.
+// It never sets an insecure flag: unsigned requests are refused as they are in production.
+import path from "node:path";
+import postgres from "postgres";
+import { migrate } from "./migrate.mjs";
+import { DEV_KEY_FILE, isDevPublicKey, loadOrCreateDevKeys } from "./dev-keys.mjs";
+import { portIsFree, startEmbeddedPostgres } from "./embedded-db.mjs";
+import { root, startDenoServer } from "./deno-server.mjs";
+
+const FUNCTIONS_PORT = intFromEnv("PORT", 54321);
+const DB_PORT = intFromEnv("PGLITE_PORT", 54322);
+const MAINTENANCE_INTERVAL_MS = intFromEnv("MAINTENANCE_INTERVAL_MS", 60_000);
+const HOST = "127.0.0.1";
+
+function intFromEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) fail(`${name} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+function say(line = "") {
+  console.log(line === "" ? "" : `[start] ${line}`);
+}
+function fail(message) {
+  console.error(`[start] ${message}`);
+  process.exit(1);
+}
+
+/** postgres://user:secret@host/db → postgres://user:***@host/db, for printing. */
+function redact(url) {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparseable DATABASE_URL)";
+  }
+}
+
+const cleanups = []; // run in reverse order on exit
+let shuttingDown = false;
+
+async function shutdown(reason, code = 0) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  if (reason) say(reason);
+  for (const cleanup of cleanups.reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      console.error(`[start] while stopping: ${error.message}`);
+    }
+  }
+  process.exit(code);
+}
+
+let interrupts = 0;
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    interrupts += 1;
+    if (interrupts > 1) {
+      console.error("[start] stopping now, without waiting");
+      process.exit(130);
+    }
+    void shutdown(`${signal}: stopping (again to force)`, 0);
+  });
+}
+
+async function main() {
+  // 1. Database ------------------------------------------------------------------------------
+  if (!(await portIsFree(FUNCTIONS_PORT, HOST))) {
+    fail(`port ${HOST}:${FUNCTIONS_PORT} is in use (another npm start?): stop it, or set PORT`);
+  }
+  let databaseUrl = process.env.DATABASE_URL?.trim() || "";
+  let embedded = null;
+  if (databaseUrl) {
+    say(`database: DATABASE_URL (${redact(databaseUrl)})`);
+  } else {
+    say(`database: embedded PGlite, data in ${path.relative(process.cwd(), path.join(root, ".switchboard", "pglite"))}`);
+    try {
+      embedded = await startEmbeddedPostgres({ host: HOST, port: DB_PORT });
+    } catch (error) {
+      fail(`cannot start the embedded database: ${error.message}`);
+    }
+    cleanups.push(() => embedded.stop());
+    databaseUrl = embedded.url;
+    say(`database: listening on ${databaseUrl}`);
+    if (embedded.missingExtensions.length) {
+      say(
+        `database: PGlite lacks ${embedded.missingExtensions.join(", ")} (named in the migrations, which skip it where absent)`,
+      );
+    }
+  }
+
+  // 2. Migrations and seed -------------------------------------------------------------------
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  cleanups.push(() => sql.end({ timeout: 2 }));
+  let supabaseManaged;
+  try {
+    [{ supabaseManaged }] = await sql`
+      select exists (select 1 from pg_roles where rolname = 'supabase_admin') as "supabaseManaged"`;
+  } catch (error) {
+    return shutdown(`cannot connect to the database: ${error.message}`, 1);
+  }
+  const before = await appliedMigrations(sql);
+  const started = performance.now();
+  try {
+    if (supabaseManaged) {
+      // A Supabase database already has what bootstrap.sql recreates, and demo data has no place in it.
+      say("database is Supabase-managed: applying migrations only (no bootstrap, no demo seed)");
+      await migrate(databaseUrl, { bootstrap: false, seed: false });
+    } else {
+      await migrate(databaseUrl, { bootstrap: true, seed: true });
+    }
+  } catch (error) {
+    return shutdown(`migrations failed: ${error.message}`, 1);
+  }
+  const after = await appliedMigrations(sql);
+  const added = after.filter((v) => !before.includes(v));
+  say(
+    `migrations: ${added.length ? `applied ${added.length} (${added.join(", ")})` : "up to date"}, ` +
+      `${after.length} in all, in ${Math.round(performance.now() - started)} ms`,
+  );
+
+  // 3. Telnyx key ----------------------------------------------------------------------------
+  const { keys, created } = await loadOrCreateDevKeys();
+  let publicKey;
+  const userKey = process.env.TELNYX_PUBLIC_KEY?.trim();
+  if (userKey) {
+    publicKey = userKey;
+    say(
+      isDevPublicKey(userKey, keys)
+        ? "telnyx key: TELNYX_PUBLIC_KEY (the development key)"
+        : "telnyx key: TELNYX_PUBLIC_KEY from your environment; only requests it signs are accepted (npm run call cannot sign for it)",
+    );
+  } else {
+    publicKey = keys.publicKey;
+    say(`telnyx key: development key ${created ? "created in" : "from"} ${path.relative(process.cwd(), DEV_KEY_FILE)}`);
+  }
+  if (["1", "true", "yes", "on"].includes((process.env.SWITCHBOARD_INSECURE_SKIP_SIGNATURES ?? "").trim().toLowerCase())) {
+    say("WARNING: SWITCHBOARD_INSECURE_SKIP_SIGNATURES is set in your environment: unsigned requests will be accepted");
+  }
+
+  // 4. Functions -----------------------------------------------------------------------------
+  const env = { ...process.env, DATABASE_URL: databaseUrl, TELNYX_PUBLIC_KEY: publicKey };
+  if (env.SUPABASE_DB_URL) {
+    // Functions prefer SUPABASE_DB_URL; locally they must use the database started above.
+    say("ignoring SUPABASE_DB_URL from your environment: the functions use the database above");
+    delete env.SUPABASE_DB_URL;
+  }
+  const server = startDenoServer({
+    env,
+    port: FUNCTIONS_PORT,
+    host: HOST,
+    detached: true, // its own process group: Ctrl-C reaches it once, through us, so it can drain
+    onLine: (line, stream) => (stream === "stderr" ? console.error(line) : console.log(line)),
+  });
+  cleanups.push(async () => {
+    if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+    server.child.kill("SIGTERM");
+    const timer = setTimeout(() => server.child.kill("SIGKILL"), 15_000);
+    await server.exited;
+    clearTimeout(timer);
+  });
+  process.on("exit", () => {
+    if (server.child.exitCode === null) server.child.kill("SIGKILL");
+  });
+  let baseUrl;
+  try {
+    baseUrl = await server.ready;
+  } catch (error) {
+    return shutdown(`the functions server did not start: ${error.message}`, 1);
+  }
+  server.exited.then(({ code, signal }) => {
+    if (!shuttingDown) void shutdown(`the functions server stopped (${signal ?? `code ${code}`}): stopping`, 1);
+  });
+
+  // 5. Maintenance ---------------------------------------------------------------------------
+  const maintenance = await scheduleMaintenance(sql);
+  cleanups.push(() => maintenance.stop());
+
+  printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance: maintenance.description });
+}
+
+async function appliedMigrations(sql) {
+  try {
+    const rows = await sql`select version from supabase_migrations.schema_migrations order by version`;
+    return rows.map((r) => r.version);
+  } catch {
+    return []; // not migrated yet
+  }
+}
+
+/**
+ * Runs public.run_maintenance_tasks() every MAINTENANCE_INTERVAL_MS where pg_cron does not schedule
+ * it. Runs never overlap; a failed run is logged and the next one tried on time.
+ */
+async function scheduleMaintenance(sql) {
+  const [{ cron }] = await sql`select exists (select 1 from pg_extension where extname = 'pg_cron') as cron`;
+  if (cron) return { description: "pg_cron schedules run_maintenance_tasks()", stop() {} };
+  if (MAINTENANCE_INTERVAL_MS === 0) return { description: "off (MAINTENANCE_INTERVAL_MS=0)", stop() {} };
+
+  let running = null;
+  let announcedMissing = false;
+  const tick = async () => {
+    // Callable with no arguments (every parameter has a default), e.g. run_maintenance_tasks(p_now
+    // timestamptz default now()): to_regprocedure('public.run_maintenance_tasks()') would miss that one.
+    const [{ present }] = await sql`
+      select exists (
+        select 1 from pg_catalog.pg_proc p
+        where p.pronamespace = 'public'::regnamespace and p.proname = 'run_maintenance_tasks'
+          and p.pronargs = p.pronargdefaults) as present`;
+    if (!present) {
+      if (!announcedMissing) say("maintenance: public.run_maintenance_tasks() does not exist yet; will look again");
+      announcedMissing = true;
+      return;
+    }
+    const t0 = performance.now();
+    const [{ summary }] = await sql`select public.run_maintenance_tasks() as summary`;
+    const ms = Math.round(performance.now() - t0);
+    say(`maintenance: ${describeMaintenance(summary)} (${ms} ms)`);
+  };
+  const run = () => {
+    if (running || shuttingDown) return;
+    running = tick()
+      .catch((error) => console.error(`[start] maintenance failed: ${error.message}`))
+      .finally(() => (running = null));
+  };
+  run();
+  const timer = setInterval(run, MAINTENANCE_INTERVAL_MS);
+  return {
+    description: `run_maintenance_tasks() every ${MAINTENANCE_INTERVAL_MS / 1000} s (no pg_cron here)`,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/** {"webhook_logs": {"rows": 12, "ms": 3}, "analyzed": ["public.jobs"], ...} → "webhook_logs 12 rows; analyzed public.jobs". */
+function describeMaintenance(summary) {
+  if (!summary || typeof summary !== "object" || Array.isArray(summary)) return JSON.stringify(summary);
+  const parts = [];
+  for (const [task, value] of Object.entries(summary)) {
+    if (value && typeof value === "object" && !Array.isArray(value) && typeof value.rows === "number") {
+      if (value.rows > 0) parts.push(`${task} ${value.rows} rows`);
+    } else if (Array.isArray(value)) {
+      if (value.length) parts.push(`${task} ${value.join(", ")}`);
+    } else if (typeof value === "number" && /_ms$|^ms$/.test(task)) {
+      // timings: the total is printed after
+    } else if (value !== null && typeof value !== "object") {
+      parts.push(`${task} ${value}`);
+    }
+  }
+  return parts.length ? parts.join("; ") : "nothing to do";
+}
+
+function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance }) {
+  const webhook = `${baseUrl}/functions/v1/telnyx-webhook`;
+  const call = (from, what) => `    npm run call -- --from ${from} --to +14165550100   # ${what}`;
+  console.log(
+    [
+      "",
+      "Switchboard is running.",
+      `  Functions    ${baseUrl}/functions/v1/<name>   (Telnyx webhook: ${webhook})`,
+      `  Database     ${redact(databaseUrl)}${embedded ? "   (embedded PGlite; psql works too)" : ""}`,
+      `  Telnyx key   ${userKey ? "yours (TELNYX_PUBLIC_KEY)" : "local development key (npm run call signs with it)"}`,
+      `  Maintenance  ${maintenance}`,
+      "",
+      "  Try a call to the demo number +14165550100 (Pinecrest Home Services):",
+      call("+14165550199", "a known caller: Jane Cooper"),
+      call("+14165550142", "two clients share this number: ambiguous"),
+      call("+14165550123", "an unknown caller"),
+      "",
+      "  Ctrl-C stops everything.",
+      "",
+    ].join("\n"),
+  );
+}
+
+main().catch((error) => shutdown(`failed: ${error.stack ?? error.message}`, 1));
