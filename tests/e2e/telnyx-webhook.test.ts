@@ -6,10 +6,10 @@ import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { createClient, createOrgWithNumber } from "../support/fixtures.ts";
 import {
   conversationEndedEvent,
-  generateTelnyxKeys,
+  generateEd25519KeyPair,
   initializationEvent,
   signTelnyx,
-  type TelnyxTestKeys,
+  type Ed25519KeyPair,
 } from "../support/telnyx-signing.ts";
 import { startFunctionsServer, type FunctionsServer } from "./support/server.ts";
 
@@ -20,7 +20,7 @@ const DEADLINE_MS = 2500;
 const SLACK_MS = 400;
 
 let db: TestDatabase;
-let keys: TelnyxTestKeys;
+let keys: Ed25519KeyPair;
 let server: FunctionsServer;
 let orgId: string;
 
@@ -38,7 +38,7 @@ async function signedCall(from: string, to: string, target = server) {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  keys = await generateTelnyxKeys();
+  keys = await generateEd25519KeyPair();
   ({ orgId } = await createOrgWithNumber(db.sql, { name: "Pinecrest", number: NUMBER }));
   await createClient(db.sql, orgId, "Jane Cooper", "(416) 555-0199");
   server = await startFunctionsServer({ env: { DATABASE_URL: db.url, TELNYX_PUBLIC_KEY: keys.publicKeySpki } });
@@ -125,7 +125,7 @@ describe("deadline", () => {
   });
 
   it("answers within 2.5 s with the defaults when the whole database stalls on a cold cache", async () => {
-    const cold = await startFunctionsServer({ env: { DATABASE_URL: db.url, TELNYX_PUBLIC_KEY: keys.publicKeyRaw } });
+    const cold = await startFunctionsServer({ env: { DATABASE_URL: db.url, TELNYX_PUBLIC_KEY: keys.publicKey } });
     const locker = postgres(db.url, { max: 1, onnotice: () => {} });
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));

@@ -8,14 +8,14 @@ import { importTelnyxPublicKey } from "../../functions/_shared/signatures/telnyx
 import { createTelnyxWebhookHandler, type TelnyxWebhookHandler } from "../../functions/_shared/telnyx/handler.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { createClient, createJob, createOrgWithNumber } from "../support/fixtures.ts";
-import { generateTelnyxKeys, initializationEvent, signTelnyx, type TelnyxTestKeys } from "../support/telnyx-signing.ts";
+import { generateEd25519KeyPair, initializationEvent, signTelnyx, type Ed25519KeyPair } from "../support/telnyx-signing.ts";
 
 const ORG_NUMBER = "+14165550100";
 const OTHER_ORG_NUMBER = "+16475550100"; // same last 7 digits as ORG_NUMBER, another organisation
 const JANE = "+14165550199";
 
 let db: TestDatabase;
-let keys: TelnyxTestKeys;
+let keys: Ed25519KeyPair;
 let handler: TelnyxWebhookHandler;
 let orgId: string;
 let otherOrgId: string;
@@ -24,7 +24,7 @@ const logLines: string[] = [];
 function makeHandler(overrides: Partial<Parameters<typeof createTelnyxWebhookHandler>[0]> = {}) {
   return createTelnyxWebhookHandler({
     sql: createSql(db.url, { max: 2 }),
-    publicKey: importTelnyxPublicKey(keys.publicKeyRaw),
+    publicKey: importTelnyxPublicKey(keys.publicKey),
     deadlineMs: 2500,
     configCacheTtlMs: 300_000,
     logger: createLogger({}, { sink: (line) => logLines.push(line) }),
@@ -45,7 +45,7 @@ async function call(from: string | undefined, to: string, h: TelnyxWebhookHandle
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  keys = await generateTelnyxKeys();
+  keys = await generateEd25519KeyPair();
   ({ orgId } = await createOrgWithNumber(db.sql, {
     name: "Pinecrest",
     number: "(416) 555-0100",
@@ -155,7 +155,7 @@ describe("configuration cache", () => {
     const sql = createSql(db.url, { max: 1 });
     const fragile = createTelnyxWebhookHandler({
       sql,
-      publicKey: importTelnyxPublicKey(keys.publicKeyRaw),
+      publicKey: importTelnyxPublicKey(keys.publicKey),
       deadlineMs: 2500,
       configCacheTtlMs: 1000,
       logger: createLogger({}, { sink: () => {} }),

@@ -1,21 +1,21 @@
 // Signs requests the way Telnyx does (Ed25519 over `${timestamp}|${body}`), so tests exercise the
 // real verification code with real signatures.
 
-export interface TelnyxTestKeys {
+export interface Ed25519KeyPair {
   privateKey: CryptoKey;
-  /** base64 of the raw 32-byte public key */
-  publicKeyRaw: string;
-  /** base64 of the SPKI DER public key */
+  /** base64 of the raw 32-byte public key: a TELNYX_PUBLIC_KEY value */
+  publicKey: string;
+  /** base64 of the SPKI DER public key: also a TELNYX_PUBLIC_KEY value */
   publicKeySpki: string;
 }
 
 const b64 = (bytes: ArrayBuffer | Uint8Array) => Buffer.from(bytes as ArrayBuffer).toString("base64");
 
-export async function generateTelnyxKeys(): Promise<TelnyxTestKeys> {
+export async function generateEd25519KeyPair(): Promise<Ed25519KeyPair> {
   const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
   return {
     privateKey: pair.privateKey,
-    publicKeyRaw: b64(await crypto.subtle.exportKey("raw", pair.publicKey)),
+    publicKey: b64(await crypto.subtle.exportKey("raw", pair.publicKey)),
     publicKeySpki: b64(await crypto.subtle.exportKey("spki", pair.publicKey)),
   };
 }

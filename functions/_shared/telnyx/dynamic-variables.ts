@@ -7,7 +7,7 @@ import type { Sql } from "../db/client.ts";
 import { toE164 } from "../phone/e164.ts";
 import { withinBudget } from "../runtime/deadline.ts";
 import type { InitializationEvent } from "./events.ts";
-import { type CallerContext, loadCallerContext, type NumberConfig } from "./repository.ts";
+import { type CallerContext, loadCallerContext, loadNumberConfig, type NumberConfig } from "./repository.ts";
 import { buildVariables, type LookupStatus } from "./variables.ts";
 
 /** Telnyx sends the called number in E.164; a number written without "+" is read as North American. */
@@ -15,6 +15,7 @@ const CALLED_NUMBER_COUNTRY = "US";
 
 export interface ResolverDeps {
   sql: Sql;
+  /** Keyed by the called number exactly as Telnyx sends it (see loadConfigForCalledNumber). */
   configCache: TtlCache<string, NumberConfig | null>;
   now: () => Date;
 }
@@ -26,6 +27,15 @@ export interface Resolution {
   clientId: string | null;
   configSource: "hit" | "miss" | "stale" | "none";
   error?: unknown;
+}
+
+/**
+ * The config cache's loader: the called number as Telnyx sent it → its configuration, or null when it
+ * is not a phone number we serve. Keying the cache by the raw text spares a phone parse per call.
+ */
+export async function loadConfigForCalledNumber(sql: Sql, calledNumber: string): Promise<NumberConfig | null> {
+  const called = toE164(calledNumber, CALLED_NUMBER_COUNTRY);
+  return called ? await loadNumberConfig(sql, called) : null;
 }
 
 export async function resolveDynamicVariables(
@@ -41,9 +51,8 @@ export async function resolveDynamicVariables(
   };
 
   const work = async (): Promise<LookupStatus> => {
-    const called = toE164(event.calledNumber, CALLED_NUMBER_COUNTRY);
-    if (!called) return "not_found";
-    const cached = await deps.configCache.get(called);
+    if (!event.calledNumber) return "not_found";
+    const cached = await deps.configCache.get(event.calledNumber);
     found.number = cached.value;
     found.source = cached.source;
     const number = cached.value;

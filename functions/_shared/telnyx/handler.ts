@@ -15,9 +15,9 @@ import { requestIdFrom } from "../runtime/request-id.ts";
 import { verifyTelnyxSignature } from "../signatures/telnyx.ts";
 import { VERSION } from "../version.ts";
 import { recordConversationEnded } from "./call-records.ts";
-import { resolveDynamicVariables } from "./dynamic-variables.ts";
+import { loadConfigForCalledNumber, resolveDynamicVariables } from "./dynamic-variables.ts";
 import { parseTelnyxEvent, type TelnyxEvent } from "./events.ts";
-import { insertWebhookLogs, loadNumberConfig, type NumberConfig, type WebhookLogInput } from "./repository.ts";
+import { insertWebhookLogs, type NumberConfig, type WebhookLogInput } from "./repository.ts";
 import { buildVariables, type LookupStatus } from "./variables.ts";
 
 /** Telnyx events are small; anything bigger is not one. */
@@ -60,7 +60,7 @@ export function createTelnyxWebhookHandler(options: TelnyxWebhookOptions): Telny
   const { sql, logger } = options;
   const now = options.now ?? (() => new Date());
   const configCache = createTtlCache<string, NumberConfig | null>({
-    load: (called) => loadNumberConfig(sql, called),
+    load: (called) => loadConfigForCalledNumber(sql, called),
     ttlMs: options.configCacheTtlMs,
     negativeTtlMs: Math.min(NEGATIVE_CACHE_TTL_MS, options.configCacheTtlMs),
     isNegative: (value) => value === null,

@@ -121,32 +121,5 @@ export async function startFunctionsServer(
   };
 }
 
-export interface Ed25519KeyPair {
-  /** base64 of the raw 32-byte public key: a TELNYX_PUBLIC_KEY value. */
-  publicKey: string;
-  /** base64 of the SubjectPublicKeyInfo DER form: also a TELNYX_PUBLIC_KEY value. */
-  publicKeySpki: string;
-  privateKey: CryptoKey;
-}
-
-export async function generateEd25519KeyPair(): Promise<Ed25519KeyPair> {
-  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  return {
-    publicKey: Buffer.from(await crypto.subtle.exportKey("raw", pair.publicKey)).toString("base64"),
-    publicKeySpki: Buffer.from(await crypto.subtle.exportKey("spki", pair.publicKey)).toString("base64"),
-    privateKey: pair.privateKey,
-  };
-}
-
-/** Telnyx's signature headers for `body`: base64 Ed25519 over `${timestamp}|${body}`, timestamp in Unix seconds. */
-export async function signTelnyx(
-  privateKey: CryptoKey,
-  body: string,
-  timestamp: number = Math.floor(Date.now() / 1000),
-): Promise<{ "telnyx-signature-ed25519": string; "telnyx-timestamp": string }> {
-  const signature = await crypto.subtle.sign("Ed25519", privateKey, new TextEncoder().encode(`${timestamp}|${body}`));
-  return {
-    "telnyx-signature-ed25519": Buffer.from(signature).toString("base64"),
-    "telnyx-timestamp": String(timestamp),
-  };
-}
+// Telnyx-style signing lives with the other test support; re-exported here for end-to-end suites.
+export { type Ed25519KeyPair, generateEd25519KeyPair, signTelnyx } from "../../support/telnyx-signing.ts";

@@ -5,10 +5,10 @@ import {
   importTelnyxPublicKey,
   verifyTelnyxSignature,
 } from "../../../functions/_shared/signatures/telnyx.ts";
-import { generateTelnyxKeys, signTelnyx, type TelnyxTestKeys } from "../../support/telnyx-signing.ts";
+import { generateEd25519KeyPair, signTelnyx, type Ed25519KeyPair } from "../../support/telnyx-signing.ts";
 
 const body = '{"data":{"event_type":"assistant.initialization","payload":{}}}';
-let keys: TelnyxTestKeys;
+let keys: Ed25519KeyPair;
 let key: CryptoKey;
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -21,8 +21,8 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 beforeAll(async () => {
-  keys = await generateTelnyxKeys();
-  key = await importTelnyxPublicKey(keys.publicKeyRaw);
+  keys = await generateEd25519KeyPair();
+  key = await importTelnyxPublicKey(keys.publicKey);
 });
 
 describe("verifyTelnyxSignature", () => {
@@ -45,7 +45,7 @@ describe("verifyTelnyxSignature", () => {
   });
 
   it("refuses a signature made with another key", async () => {
-    const other = await generateTelnyxKeys();
+    const other = await generateEd25519KeyPair();
     const headers = new Headers(await signTelnyx(other.privateKey, body));
     expect(await codeOf(verifyTelnyxSignature(key, headers, body))).toBe("SIGNATURE_INVALID");
   });
