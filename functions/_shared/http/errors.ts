@@ -20,6 +20,8 @@ export type ErrorCode =
   | "RATE_LIMITED"
   | "NOT_CONFIGURED"
   | "UNAVAILABLE"
+  | "INVALID_EVENT"
+  | "UPSTREAM_RESPONSE_TOO_LARGE"
   | "INTERNAL";
 
 export class AppError extends Error {
