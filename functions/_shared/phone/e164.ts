@@ -3,8 +3,23 @@
 // "anonymous", "restricted", too short) is null: an unknown caller, never a guess.
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
 
+// Parsing costs ~15 µs and the same numbers recur (the numbers called, customers who call again):
+// results are kept, a bounded number of them, since the function is pure.
+const MEMO_LIMIT = 10_000;
+const memo = new Map<string, string | null>();
+
 export function toE164(raw: string | null | undefined, defaultCountry = "US"): string | null {
   if (!raw) return null;
+  const key = `${defaultCountry}|${raw}`;
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const result = parse(raw, defaultCountry);
+  if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value as string);
+  memo.set(key, result);
+  return result;
+}
+
+function parse(raw: string, defaultCountry: string): string | null {
   const text = raw.trim();
   if (text === "" || /[A-Za-z@]/.test(text.replace(/\s*(ext\.?|x)\s*\d+\s*$/i, ""))) return null;
   const parsed = parsePhoneNumberFromString(text, {

@@ -38,12 +38,32 @@ function validZone(zone: string | null | undefined): string | null {
   }
 }
 
+const checkedLocales = new Map<string, string>();
+
 function validLocale(locale: string | null | undefined): string {
-  try {
-    return locale ? new Intl.Locale(locale).toString() : FALLBACK_LOCALE;
-  } catch {
-    return FALLBACK_LOCALE;
+  if (!locale) return FALLBACK_LOCALE;
+  let checked = checkedLocales.get(locale);
+  if (checked === undefined) {
+    try {
+      checked = new Intl.Locale(locale).toString();
+    } catch {
+      checked = FALLBACK_LOCALE;
+    }
+    if (checkedLocales.size < 1000) checkedLocales.set(locale, checked);
   }
+  return checked;
+}
+
+// The week's hours as text depend only on the configuration (cached, so the same object on every
+// call) and the locale: worth keeping rather than formatting fourteen times per answer.
+const weekTexts = new WeakMap<object, Map<string, string>>();
+
+function weekText(hours: Record<string, unknown>, locale: string): string {
+  let byLocale = weekTexts.get(hours);
+  if (!byLocale) weekTexts.set(hours, (byLocale = new Map()));
+  let text = byLocale.get(locale);
+  if (text === undefined) byLocale.set(locale, (text = describeWeek(hours, locale)));
+  return text;
 }
 
 function servicesText(services: unknown): string {
@@ -127,7 +147,7 @@ export function buildVariables(input: VariableInput): Record<string, string> {
     business_open_now: open ? "true" : "false",
     business_status: config ? (open ? "open" : "closed") : "",
     business_hours_today: config ? describeDay(hours, today.weekday, locale) : "",
-    business_hours: config ? describeWeek(hours, locale) : "",
+    business_hours: config ? weekText(hours, locale) : "",
     current_date: dateFormat(locale, { timeZone: zone, dateStyle: "full" }).format(now),
     current_time: dateFormat(locale, { timeZone: zone, timeStyle: "short" }).format(now),
     timezone: zone,
