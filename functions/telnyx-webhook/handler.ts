@@ -4,12 +4,15 @@
 //   TELNYX_DEADLINE_MS                answer within this many ms whatever happens (default 2500)
 //   TELNYX_CONFIG_CACHE_TTL_MS        per-isolate configuration cache (default 300000 = 5 min)
 //   DB_MAX_CONNECTIONS                connections per isolate (default 4)
+//   METRICS_FLUSH_INTERVAL_MS         how often this isolate adds its counters to /metrics (default 10000)
 //   SWITCHBOARD_INSECURE_SKIP_SIGNATURES  "true" accepts unsigned requests: development only, loud
 import { z } from "zod";
 import { ConfigError, databaseUrlFrom, type Env, envFlag, envInt, parseEnv } from "../_shared/config/env.ts";
 import { createSql } from "../_shared/db/client.ts";
 import { failClosedHandler } from "../_shared/http/fail-closed.ts";
 import { createLogger, type LogLevel } from "../_shared/log/logger.ts";
+import { metrics } from "../_shared/observability/index.ts";
+import { createMetricsFlusher } from "../_shared/observability/store.ts";
 import { decodeTelnyxPublicKey, importTelnyxPublicKey } from "../_shared/signatures/telnyx.ts";
 import { createTelnyxWebhookHandler } from "../_shared/telnyx/handler.ts";
 
@@ -19,6 +22,7 @@ const settings = z.object({
   TELNYX_DEADLINE_MS: envInt(2500, 100, 10_000),
   TELNYX_CONFIG_CACHE_TTL_MS: envInt(300_000, 1, 86_400_000),
   DB_MAX_CONNECTIONS: envInt(4, 1, 50),
+  METRICS_FLUSH_INTERVAL_MS: envInt(10_000, 1000, 3_600_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).optional(),
 });
 
@@ -36,13 +40,23 @@ export default function buildHandler(env: Env): (req: Request) => Promise<Respon
     }
     if (config.TELNYX_PUBLIC_KEY) decodeTelnyxPublicKey(config.TELNYX_PUBLIC_KEY);
     if (insecure) logger.warn("SWITCHBOARD_INSECURE_SKIP_SIGNATURES is set: unsigned requests are accepted");
+    const sql = createSql(url, { max: config.DB_MAX_CONNECTIONS, statementTimeoutMs: config.TELNYX_DEADLINE_MS });
+    const flusher = createMetricsFlusher(sql, { intervalMs: config.METRICS_FLUSH_INTERVAL_MS });
     return createTelnyxWebhookHandler({
-      sql: createSql(url, { max: config.DB_MAX_CONNECTIONS, statementTimeoutMs: config.TELNYX_DEADLINE_MS }),
+      sql,
       publicKey: config.TELNYX_PUBLIC_KEY && !insecure ? importTelnyxPublicKey(config.TELNYX_PUBLIC_KEY) : null,
       insecureSkipVerification: insecure,
       deadlineMs: config.TELNYX_DEADLINE_MS,
       configCacheTtlMs: config.TELNYX_CONFIG_CACHE_TTL_MS,
       logger,
+      onAnswer(answer) {
+        metrics.observeRequest("telnyx-webhook", answer.status, answer.durationMs);
+        if (answer.errorCode) metrics.error("telnyx-webhook", answer.errorCode);
+        if (answer.configSource && answer.configSource !== "none") {
+          metrics.cacheHit("dispatcher_config", answer.configSource === "hit");
+        }
+        flusher.maybeFlush(logger);
+      },
     });
   } catch (error) {
     return failClosedHandler("telnyx-webhook", error as Error, logger);

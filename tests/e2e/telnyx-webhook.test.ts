@@ -18,6 +18,7 @@ const JANE = "+14165550199";
 /** The product's promise: the answer leaves within 2.5 s. Slack covers loopback and process timing. */
 const DEADLINE_MS = 2500;
 const SLACK_MS = 400;
+const METRICS_TOKEN = "e2e-metrics-token-0123456789";
 
 let db: TestDatabase;
 let keys: Ed25519KeyPair;
@@ -41,7 +42,14 @@ beforeAll(async () => {
   keys = await generateEd25519KeyPair();
   ({ orgId } = await createOrgWithNumber(db.sql, { name: "Pinecrest", number: NUMBER }));
   await createClient(db.sql, orgId, "Jane Cooper", "(416) 555-0199");
-  server = await startFunctionsServer({ env: { DATABASE_URL: db.url, TELNYX_PUBLIC_KEY: keys.publicKeySpki } });
+  server = await startFunctionsServer({
+    env: {
+      DATABASE_URL: db.url,
+      TELNYX_PUBLIC_KEY: keys.publicKeySpki,
+      METRICS_TOKEN: METRICS_TOKEN,
+      METRICS_FLUSH_INTERVAL_MS: "1000",
+    },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -172,6 +180,26 @@ describe("webhook log", () => {
     await expect
       .poll(async () => (await db.sql`select outcome, caller_masked from public.webhook_logs where request_id = ${requestId}`)[0])
       .toMatchObject({ outcome: "found", caller_masked: "+*********99" });
+  });
+});
+
+describe("metrics", () => {
+  it("counts the webhook's answers and configuration cache lookups in /metrics", async () => {
+    await signedCall(JANE, NUMBER);
+    await new Promise((r) => setTimeout(r, 1100)); // past the flush interval
+    await signedCall(JANE, NUMBER); // this answer flushes the counters
+    await expect
+      .poll(async () => {
+        const res = await fetch(`${server.url}/functions/v1/metrics`, {
+          headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+        });
+        return await res.text();
+      })
+      .toMatch(/switchboard_http_requests_total\{[^}]*function="telnyx-webhook"[^}]*status="200"[^}]*\} [1-9]/);
+    const text = await (
+      await fetch(`${server.url}/functions/v1/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    ).text();
+    expect(text).toMatch(/switchboard_cache_requests_total\{[^}]*cache="dispatcher_config"[^}]*result="hit"[^}]*\} [1-9]/);
   });
 });
 

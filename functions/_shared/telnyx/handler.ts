@@ -44,7 +44,9 @@ export interface AnswerRecord {
   status: number;
   outcome: string;
   durationMs: number;
+  /** Where the number's configuration came from: hit, miss, stale, or none (not looked up). */
   configSource?: string;
+  errorCode?: string;
 }
 
 export type TelnyxWebhookHandler = ((req: Request) => Promise<Response>) & {
@@ -78,7 +80,13 @@ export function createTelnyxWebhookHandler(options: TelnyxWebhookOptions): Telny
       response.headers.set("x-response-time", `${durationMs.toFixed(1)}ms`);
       response.headers.set("x-switchboard-version", VERSION);
       response.headers.set("x-request-id", requestId);
-      options.onAnswer?.({ status: response.status, outcome: entry.outcome, durationMs, configSource: entry.configSource });
+      options.onAnswer?.({
+        status: response.status,
+        outcome: entry.outcome,
+        durationMs,
+        configSource: entry.configSource,
+        errorCode: entry.errorCode,
+      });
       const fields = {
         status: response.status,
         outcome: entry.outcome,
