@@ -126,8 +126,17 @@ export async function scriptedServer(
   };
 }
 
-/** Whether Redis answers on 127.0.0.1:6379 (the suites that need it say so when it does not). */
+/**
+ * Whether Redis answers on 127.0.0.1:6379 (the suites that need it say so when it does not). Under CI
+ * (CI=true, where .ci/run starts Redis) a missing Redis is an error, not a skip.
+ */
 export async function redisAvailable(url = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379"): Promise<boolean> {
+  const up = await pingRedis(url);
+  if (!up && process.env.CI === "true") throw new Error(`Redis is not reachable at ${url}, and CI must test the Redis store`);
+  return up;
+}
+
+async function pingRedis(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return await new Promise<boolean>((resolve) => {
     const socket = net.connect({ host: hostname, port: Number(port || 6379) });
