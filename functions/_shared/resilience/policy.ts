@@ -23,6 +23,7 @@ import {
   TimeoutStrategy,
   wrap,
 } from "cockatiel";
+import { readStreamLimited } from "../http/body.ts";
 import { AppError } from "../http/errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { metrics } from "../observability/index.ts";
@@ -220,25 +221,10 @@ export function createOutboundPolicy(options: OutboundPolicyOptions): OutboundPo
 }
 
 async function readLimited(res: Response, maxBytes: number): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new AppError("UPSTREAM_RESPONSE_TOO_LARGE", 502, `Upstream response larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
+  const bytes = await readStreamLimited(
+    res.body,
+    maxBytes,
+    () => new AppError("UPSTREAM_RESPONSE_TOO_LARGE", 502, `Upstream response larger than ${maxBytes} bytes`),
+  );
   return new TextDecoder().decode(bytes);
 }
