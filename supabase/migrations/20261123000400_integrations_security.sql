@@ -500,15 +500,6 @@ grant usage, select on all sequences in schema public to service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- Pruning: rate_limit_hit() prunes old windows itself; expired replay ids are removed by
--- prune_security_state(), scheduled here where pg_cron is installed in this database (as
--- 20261123000330 does for run_maintenance_tasks()) and callable by the dev server's timer elsewhere.
--- cron.schedule replaces a job of the same name, so applying this twice leaves one job.
+-- prune_security_state(), which run_maintenance_tasks() (20261123000320) calls on every run, so it is
+-- scheduled with the rest of the maintenance: by pg_cron, or by the dev server's timer without it.
 -- ---------------------------------------------------------------------------------------------
-do $$
-begin
-  if to_regprocedure('cron.schedule(text, text, text)') is not null then
-    execute 'select cron.schedule($1, $2, $3)'
-      using 'switchboard-prune-security-state', '*/5 * * * *', 'select public.prune_security_state()';
-  end if;
-end
-$$;

@@ -4,7 +4,7 @@
 -- service role's alone; rate_limit_hit() counts all keys or none.
 begin;
 set local search_path = public, extensions;
-select plan(31);
+select plan(33);
 
 insert into auth.users (id, email) values
   ('b0000000-0000-4000-8000-0000000000a1', 'ana@example.com'),
@@ -104,6 +104,15 @@ select throws_ok($$select public.report_breakers('x', '[]')$$, '42501', null, 'n
 reset role;
 select is((select rate_limit_per_minute from public.integrations where id = 'b0000000-0000-4000-8000-0000000000e1'),
   120, 'her change was applied');
+
+-- Expired replay ids are removed by the scheduled maintenance run ---------------------------------
+reset role;
+insert into public.replay_guard (scope, id, expires_at) values
+  ('maintenance-test', 'expired', now() - interval '1 minute'),
+  ('maintenance-test', 'current', now() + interval '10 minutes');
+select ok(public.run_maintenance_tasks() ? 'security_state', 'run_maintenance_tasks() runs the security-state pruning');
+select is((select array_agg(id) from public.replay_guard where scope = 'maintenance-test'), array['current'],
+  'it removed the expired replay id and kept the current one');
 
 select * from finish();
 rollback;

@@ -171,6 +171,20 @@ describe("call.conversation.ended", () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ org_id: orgId, caller: JANE, called: NUMBER, duration_sec: 93, end_reason: "user_hangup" });
   });
+
+  it("becomes a resolved phone conversation, audited as written by the webhook", async () => {
+    const id = crypto.randomUUID();
+    const body = conversationEndedEvent(id, JANE, NUMBER);
+    await post(body, await signTelnyx(keys.privateKey, body));
+    const [conversation] = await db.sql`
+      select c.id, c.channel, c.status, c.resolution_reason from public.call_records r
+      join public.conversations c on c.id = r.conversation_id where r.event_id = ${id}`;
+    expect(conversation).toMatchObject({ channel: "phone", status: "resolved", resolution_reason: "call_ended" });
+    const audit = await db.sql`
+      select actor from public.audit_logs where table_name = 'conversations' and record_id = ${conversation.id}`;
+    expect(audit.length).toBeGreaterThan(0);
+    expect(new Set(audit.map((a) => a.actor))).toEqual(new Set(["telnyx-webhook"]));
+  });
 });
 
 describe("webhook log", () => {

@@ -73,18 +73,27 @@ export interface CallRecordInput {
   payload: Record<string, unknown>;
 }
 
-/** Stores a call.conversation.ended event once; returns false when it was already stored. */
+/** Who the audit trail names for writes this function makes (see log_audit_event()). */
+export const AUDIT_ACTOR = "telnyx-webhook";
+
+/**
+ * Stores a call.conversation.ended event once; returns false when it was already stored. A trigger
+ * turns the row into a phone conversation, whose audit row names this function as the actor.
+ */
 export async function insertCallRecord(sql: Sql, record: CallRecordInput): Promise<boolean> {
   const occurredAt = record.occurredAt && !Number.isNaN(Date.parse(record.occurredAt)) ? record.occurredAt : null;
-  const rows = await sql`
-    insert into public.call_records (org_id, provider, event_id, call_control_id, call_session_id,
-      provider_conversation_id, assistant_id, caller, called, duration_sec, end_reason, occurred_at, payload)
-    values (${record.orgId}, 'telnyx', ${record.eventId}, ${record.callControlId}, ${record.callSessionId},
-      ${record.conversationId}, ${record.assistantId}, ${record.caller}, ${record.called}, ${record.durationSec},
-      ${record.endReason}, ${occurredAt}, ${sql.json(record.payload as never)})
-    on conflict (provider, event_id) do nothing
-    returning id`;
-  return rows.length === 1;
+  return await sql.begin(async (tx) => {
+    await tx`select set_config('app.actor', ${AUDIT_ACTOR}, true)`;
+    const rows = await tx`
+      insert into public.call_records (org_id, provider, event_id, call_control_id, call_session_id,
+        provider_conversation_id, assistant_id, caller, called, duration_sec, end_reason, occurred_at, payload)
+      values (${record.orgId}, 'telnyx', ${record.eventId}, ${record.callControlId}, ${record.callSessionId},
+        ${record.conversationId}, ${record.assistantId}, ${record.caller}, ${record.called}, ${record.durationSec},
+        ${record.endReason}, ${occurredAt}, ${JSON.stringify(record.payload)}::text::jsonb)
+      on conflict (provider, event_id) do nothing
+      returning id`;
+    return rows.length === 1;
+  });
 }
 
 export interface WebhookLogInput {
