@@ -32,9 +32,12 @@ on conflict (id) do nothing;
 
 insert into public.jobs (id, org_id, client_id, status, services, scheduled_at, completed_at, total_amount, amount_paid) values
   ('00000000-0000-4000-8000-000000000401', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000301',
-   'completed', '["Furnace repair"]', now() - interval '40 days', now() - interval '40 days', 420.00, 300.00),
+   'completed', '["Furnace repair"]', date_trunc('day', now()) - interval '40 days' + interval '15 hours',
+   date_trunc('day', now()) - interval '40 days' + interval '17 hours', 420.00, 300.00),
   ('00000000-0000-4000-8000-000000000402', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000301',
-   'completed', '"AC tune-up and filter change"', now() - interval '200 days', now() - interval '200 days', 150.00, 150.00),
+   'completed', '"AC tune-up and filter change"', date_trunc('day', now()) - interval '200 days' + interval '14 hours',
+   date_trunc('day', now()) - interval '200 days' + interval '15 hours', 150.00, 150.00),
   ('00000000-0000-4000-8000-000000000403', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000301',
-   'scheduled', '["Water heater inspection"]', now() + interval '6 days', null, 95.00, 0)
+   -- 14:00 UTC: mid-morning in Toronto.
+   'scheduled', '["Water heater inspection"]', date_trunc('day', now()) + interval '6 days 14 hours', null, 95.00, 0)
 on conflict (id) do nothing;
