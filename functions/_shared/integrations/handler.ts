@@ -11,6 +11,7 @@
 //                                             tenant's quota, so a forger cannot starve a sender)
 //   9. UTF-8, JSON, envelope                  400 INVALID_JSON, 422 INVALID_EVENT
 //  10. claim delivery + store event (1 trip)  200 {ok, duplicate, id?}; 503 UNAVAILABLE if the DB fails
+import { createTtlCache } from "../cache/ttl-cache.ts";
 import type { Sql } from "../db/client.ts";
 import { createSql } from "../db/client.ts";
 import type { Env } from "../config/env.ts";
@@ -101,32 +102,27 @@ export function buildIntegrationsHandler(env: Env, deps: IntegrationsDeps = {}):
   const resolveIp = createClientIpResolver({ header: config.TRUSTED_IP_HEADER, hop: config.TRUSTED_IP_HOP });
   const flusher = createMetricsFlusher(sql, { intervalMs: config.METRICS_FLUSH_INTERVAL_MS });
   const nowSeconds = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
-  // A short-lived cache of integrations: never needed for correctness (a fresh isolate reads the
-  // database), it spares a round trip per request. A disabled or rotated integration takes effect
-  // within INTEGRATION_CACHE_TTL_MS.
-  const cache = new Map<string, { value: Prepared | null; expires: number }>();
+  // A short-lived cache of integrations (shared/cache/ttl-cache.ts: single-flight, bounded): never
+  // needed for correctness (a fresh isolate reads the database), it spares a round trip per request.
+  // A disabled or rotated integration takes effect within INTEGRATION_CACHE_TTL_MS.
+  const loadPrepared = async (id: string): Promise<Prepared | null> => {
+    const record = await loadIntegration(sql, id);
+    return record ? prepare(record, logger) : null;
+  };
+  const cache = config.INTEGRATION_CACHE_TTL_MS > 0
+    ? createTtlCache<string, Prepared | null>({ load: loadPrepared, ttlMs: config.INTEGRATION_CACHE_TTL_MS, maxEntries: 1000 })
+    : null;
 
   async function integration(id: string, log: Logger): Promise<Prepared | null> {
-    const ttl = config.INTEGRATION_CACHE_TTL_MS;
-    const hit = ttl > 0 ? cache.get(id) : undefined;
-    if (hit && hit.expires > Date.now()) {
-      metrics.cacheHit("integration", true);
-      return hit.value;
-    }
-    metrics.cacheHit("integration", false);
-    let record: IntegrationRecord | null;
     try {
-      record = await loadIntegration(sql, id);
+      if (!cache) return await loadPrepared(id);
+      const { value, source } = await cache.get(id);
+      metrics.cacheHit("integration", source === "hit");
+      return value;
     } catch (error) {
       log.error("integration lookup failed", { error: describeError(error) });
       throw new AppError("UNAVAILABLE", 503, "Temporarily unavailable, retry later", { "retry-after": "5" });
     }
-    const value = record ? prepare(record, log) : null;
-    if (ttl > 0) {
-      if (cache.size >= 1000) cache.delete(cache.keys().next().value!);
-      cache.set(id, { value, expires: Date.now() + ttl });
-    }
-    return value;
   }
 
   return instrumentHandler(FUNCTION_NAME, logger, async (req, ctx) => {
