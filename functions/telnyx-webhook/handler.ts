@@ -11,7 +11,6 @@ import { ConfigError, databaseUrlFrom, type Env, envFlag, envInt, parseEnv } fro
 import { createSql } from "../_shared/db/client.ts";
 import { failClosedHandler } from "../_shared/http/fail-closed.ts";
 import { createLogger, type LogLevel } from "../_shared/log/logger.ts";
-import { metrics } from "../_shared/observability/index.ts";
 import { createMetricsFlusher } from "../_shared/observability/store.ts";
 import { decodeTelnyxPublicKey, importTelnyxPublicKey } from "../_shared/signatures/telnyx.ts";
 import { createTelnyxWebhookHandler } from "../_shared/telnyx/handler.ts";
@@ -49,14 +48,7 @@ export default function buildHandler(env: Env): (req: Request) => Promise<Respon
       deadlineMs: config.TELNYX_DEADLINE_MS,
       configCacheTtlMs: config.TELNYX_CONFIG_CACHE_TTL_MS,
       logger,
-      onAnswer(answer) {
-        metrics.observeRequest("telnyx-webhook", answer.status, answer.durationMs);
-        if (answer.errorCode) metrics.error("telnyx-webhook", answer.errorCode);
-        if (answer.configSource && answer.configSource !== "none") {
-          metrics.cacheHit("dispatcher_config", answer.configSource === "hit");
-        }
-        flusher.maybeFlush(logger);
-      },
+      afterRequest: (requestLogger) => flusher.maybeFlush(requestLogger),
     });
   } catch (error) {
     return failClosedHandler("telnyx-webhook", error as Error, logger);

@@ -74,7 +74,7 @@ describe("assistant.initialization", () => {
     expect(res.status).toBe(401);
     expect(json.error.code).toBe("SIGNATURE_MISSING");
     expect(JSON.stringify(json)).not.toContain("Jane");
-    await expect.poll(() => server.output().some((l) => l.includes('"error_code":"SIGNATURE_MISSING"'))).toBe(true);
+    await server.waitForLog((l) => l.function === "telnyx-webhook" && l.code === "SIGNATURE_MISSING" && l.status === 401);
   });
 
   it("refuses a forged request (body changed after signing)", async () => {

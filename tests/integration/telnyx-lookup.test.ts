@@ -189,4 +189,16 @@ describe("webhook log", () => {
     expect(all[0].n).toBe(0);
     expect(logLines.some((l) => l.includes("4165550199"))).toBe(false);
   });
+
+  it("writes nothing for a request whose signature fails, so forgers cannot make us write", async () => {
+    await settleBackground();
+    const [before] = await db.sql`select count(*)::int as n from public.webhook_logs`;
+    const body = initializationEvent(JANE, ORG_NUMBER);
+    const res = await handler(new Request("http://localhost/telnyx-webhook", { method: "POST", body }));
+    expect(res.status).toBe(401);
+    await settleBackground();
+    const [after] = await db.sql`select count(*)::int as n from public.webhook_logs`;
+    expect(after.n).toBe(before.n);
+    expect(logLines.some((l) => l.includes('"code":"SIGNATURE_MISSING"'))).toBe(true);
+  });
 });

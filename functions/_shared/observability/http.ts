@@ -1,6 +1,7 @@
 // Wraps a handler with what every function needs: a request id (the caller's x-request-id when sane,
 // else a new one) on every log line, on the response and in error bodies; errors turned into
-// responses by errorResponse() only; one access log line; request, latency and error metrics.
+// responses by errorResponse() only; one access log line; request, latency and error metrics; and
+// the X-Response-Time and X-Switchboard-Version headers on every answer.
 //
 //   export default function buildHandler(env) {
 //     return instrumentHandler("my-fn", logger, async (req, ctx) => { … ctx.requestId … ctx.logger … });
@@ -12,6 +13,7 @@
 import { AppError, errorResponse } from "../http/errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { requestIdFrom } from "../runtime/request-id.ts";
+import { VERSION } from "../version.ts";
 import { metrics } from "./index.ts";
 
 export interface RequestContext {
@@ -66,6 +68,8 @@ export function instrumentHandler(fn: string, logger: Logger, handle: ContextHan
     const ms = performance.now() - ctx.startedAt;
     try {
       response.headers.set("x-request-id", requestId);
+      response.headers.set("x-response-time", `${ms.toFixed(1)}ms`);
+      response.headers.set("x-switchboard-version", VERSION);
     } catch {
       // A response with immutable headers (e.g. from fetch) is passed through as it is.
     }

@@ -3,23 +3,27 @@
 //    within the deadline (fallback variables when anything inside fails or is late);
 //  - call.conversation.ended → stored once (200), or 503 when it cannot be stored so Telnyx retries;
 //  - any other event → 200 {"received": true}.
-// Unsigned, forged or stale requests get 401. Webhook log rows are written after the answer, batched.
+// Unsigned, forged or stale requests get 401 (and a log line, but no database write: a forger must
+// not be able to make us write). Authenticated requests get a webhook_logs row after the answer,
+// batched. Request ids, the access log line, metrics and the timing and version headers come from
+// instrumentHandler, as for every function.
 import { createTtlCache, type TtlCache } from "../cache/ttl-cache.ts";
 import type { Sql } from "../db/client.ts";
 import { readBody } from "../http/body.ts";
-import { AppError, errorResponse } from "../http/errors.ts";
+import { AppError } from "../http/errors.ts";
 import { jsonResponse } from "../http/respond.ts";
 import { type Logger, maskPhone } from "../log/logger.ts";
+import { metrics } from "../observability/index.ts";
+import { describeError, instrumentHandler, type RequestContext } from "../observability/http.ts";
 import { createBatcher } from "../runtime/batcher.ts";
-import { requestIdFrom } from "../runtime/request-id.ts";
 import { verifyTelnyxSignature } from "../signatures/telnyx.ts";
-import { VERSION } from "../version.ts";
 import { recordConversationEnded } from "./call-records.ts";
 import { loadConfigForCalledNumber, resolveDynamicVariables } from "./dynamic-variables.ts";
 import { parseTelnyxEvent, type TelnyxEvent } from "./events.ts";
 import { insertWebhookLogs, type NumberConfig, type WebhookLogInput } from "./repository.ts";
 import { buildVariables, type LookupStatus } from "./variables.ts";
 
+const FUNCTION_NAME = "telnyx-webhook";
 /** Telnyx events are small; anything bigger is not one. */
 const MAX_BODY_BYTES = 64 * 1024;
 /** Kept back from the deadline for building and sending the answer. */
@@ -36,22 +40,26 @@ export interface TelnyxWebhookOptions {
   configCacheTtlMs: number;
   logger: Logger;
   now?: () => Date;
-  /** Observes every answer (metrics). */
-  onAnswer?: (answer: AnswerRecord) => void;
-}
-
-export interface AnswerRecord {
-  status: number;
-  outcome: string;
-  durationMs: number;
-  /** Where the number's configuration came from: hit, miss, stale, or none (not looked up). */
-  configSource?: string;
-  errorCode?: string;
+  /** Called after every request, e.g. to flush metrics (observability/store.ts). */
+  afterRequest?: (logger: Logger) => void;
 }
 
 export type TelnyxWebhookHandler = ((req: Request) => Promise<Response>) & {
   configCache: TtlCache<string, NumberConfig | null>;
 };
+
+/** What an authenticated request did, for the access log line and its webhook_logs row. */
+interface Outcome {
+  outcome: string;
+  eventType?: string | null;
+  eventId?: string | null;
+  orgId?: string | null;
+  caller?: string | null;
+  called?: string | null;
+  configSource?: string;
+  errorCode?: string;
+  error?: unknown;
+}
 
 export function createTelnyxWebhookHandler(options: TelnyxWebhookOptions): TelnyxWebhookHandler {
   if (!options.sql) throw new Error("createTelnyxWebhookHandler: sql is required");
@@ -69,75 +77,45 @@ export function createTelnyxWebhookHandler(options: TelnyxWebhookOptions): Telny
   });
   const webhookLogs = createBatcher<WebhookLogInput>({ write: (rows) => insertWebhookLogs(sql, rows), logger });
 
-  const handler = async function handleTelnyxWebhook(req: Request): Promise<Response> {
-    const started = performance.now();
-    const requestId = requestIdFrom(req);
-    const log = logger.child({ request_id: requestId, function: "telnyx-webhook" });
-    const elapsed = () => performance.now() - started;
-
-    const finish = (response: Response, entry: LogEntry): Response => {
-      const durationMs = elapsed();
-      response.headers.set("x-response-time", `${durationMs.toFixed(1)}ms`);
-      response.headers.set("x-switchboard-version", VERSION);
-      response.headers.set("x-request-id", requestId);
-      options.onAnswer?.({
-        status: response.status,
-        outcome: entry.outcome,
-        durationMs,
-        configSource: entry.configSource,
-        errorCode: entry.errorCode,
-      });
-      const fields = {
-        status: response.status,
-        outcome: entry.outcome,
-        event_type: entry.eventType,
-        event_id: entry.eventId,
-        org_id: entry.orgId,
-        caller: maskPhone(entry.caller),
-        called: maskPhone(entry.called),
-        error_code: entry.errorCode,
-        config_cache: entry.configSource,
-        duration_ms: Math.round(durationMs),
-      };
-      if (response.status >= 400 || entry.outcome === "error" || entry.outcome === "timeout") {
-        log.warn("telnyx webhook answered", { ...fields, error: entry.error });
-      } else {
-        log.info("telnyx webhook answered", fields);
-      }
-      webhookLogs.add({
-        orgId: entry.orgId ?? null,
-        source: "telnyx",
-        eventType: entry.eventType ?? null,
-        eventId: entry.eventId ?? null,
-        requestId,
-        statusCode: response.status,
-        outcome: entry.outcome,
-        durationMs: Math.round(durationMs),
-        callerMasked: maskPhone(entry.caller),
-        calledMasked: maskPhone(entry.called),
-        errorCode: entry.errorCode ?? null,
-      });
-      return response;
-    };
-
-    if (req.method !== "POST") {
-      return finish(
-        errorResponse(new AppError("METHOD_NOT_ALLOWED", 405, "Use POST", { allow: "POST" }), requestId),
-        { outcome: "rejected", errorCode: "METHOD_NOT_ALLOWED" },
-      );
+  /** Notes what happened on the access log line and queues the webhook_logs row. */
+  function record(ctx: RequestContext, status: number, o: Outcome): void {
+    Object.assign(ctx.logFields, {
+      outcome: o.outcome,
+      event_type: o.eventType ?? null,
+      event_id: o.eventId ?? null,
+      org_id: o.orgId ?? null,
+      caller: maskPhone(o.caller),
+      called: maskPhone(o.called),
+      ...(o.configSource ? { config_cache: o.configSource } : {}),
+      ...(o.errorCode ? { error_code: o.errorCode } : {}),
+      ...(o.error ? { error: describeError(o.error) } : {}),
+    });
+    if (o.outcome === "timeout" || o.outcome === "error") {
+      ctx.logger.warn("answered with fallback variables", { outcome: o.outcome, error_code: o.errorCode });
     }
+    if (o.configSource && o.configSource !== "none") metrics.cacheHit("dispatcher_config", o.configSource === "hit");
+    webhookLogs.add({
+      orgId: o.orgId ?? null,
+      source: "telnyx",
+      eventType: o.eventType ?? null,
+      eventId: o.eventId ?? null,
+      requestId: ctx.requestId,
+      statusCode: status,
+      outcome: o.outcome,
+      durationMs: Math.round(performance.now() - ctx.startedAt),
+      callerMasked: maskPhone(o.caller),
+      calledMasked: maskPhone(o.called),
+      errorCode: o.errorCode ?? null,
+    });
+  }
 
-    let raw: string;
-    try {
-      raw = await readBody(req, MAX_BODY_BYTES);
-      if (options.insecureSkipVerification) {
-        log.warn("signature check skipped: SWITCHBOARD_INSECURE_SKIP_SIGNATURES is set");
-      } else {
-        await verifyTelnyxSignature(await options.publicKey!, req.headers, raw);
-      }
-    } catch (error) {
-      const code = error instanceof AppError ? error.code : "INTERNAL";
-      return finish(errorResponse(error, requestId), { outcome: "rejected", errorCode: code, error });
+  async function handle(req: Request, ctx: RequestContext): Promise<Response> {
+    if (req.method !== "POST") throw new AppError("METHOD_NOT_ALLOWED", 405, "Use POST", { allow: "POST" });
+    const raw = await readBody(req, MAX_BODY_BYTES);
+    if (options.insecureSkipVerification) {
+      ctx.logger.warn("signature check skipped: SWITCHBOARD_INSECURE_SKIP_SIGNATURES is set");
+    } else {
+      await verifyTelnyxSignature(await options.publicKey!, req.headers, raw);
     }
 
     // From here on the request is authenticated: answer 200 unless a state change could not be kept.
@@ -150,9 +128,9 @@ export function createTelnyxWebhookHandler(options: TelnyxWebhookOptions): Telny
 
     switch (event.kind) {
       case "initialization": {
-        const budget = options.deadlineMs - ANSWER_MARGIN_MS - elapsed();
+        const budget = options.deadlineMs - ANSWER_MARGIN_MS - (performance.now() - ctx.startedAt);
         const result = await resolveDynamicVariables({ sql, configCache, now }, event, budget);
-        return finish(jsonResponse(telnyxAnswer(result.variables, result.clientId)), {
+        record(ctx, 200, {
           outcome: result.status,
           eventType: "assistant.initialization",
           eventId: event.eventId,
@@ -163,54 +141,39 @@ export function createTelnyxWebhookHandler(options: TelnyxWebhookOptions): Telny
           errorCode: result.status === "error" ? "LOOKUP_FAILED" : result.status === "timeout" ? "DEADLINE" : undefined,
           error: result.error,
         });
+        return jsonResponse(telnyxAnswer(result.variables, result.clientId));
       }
       case "conversation_ended": {
+        const about = { eventType: "call.conversation.ended", eventId: event.eventId, caller: event.from, called: event.to };
+        let stored: { stored: boolean; orgId: string | null };
         try {
-          const { stored, orgId } = await recordConversationEnded(sql, event);
-          return finish(jsonResponse({ received: true, duplicate: !stored }), {
-            outcome: stored ? "stored" : "duplicate",
-            eventType: "call.conversation.ended",
-            eventId: event.eventId,
-            orgId,
-            caller: event.from,
-            called: event.to,
-          });
+          stored = await recordConversationEnded(sql, event);
         } catch (error) {
-          return finish(
-            errorResponse(new AppError("UNAVAILABLE", 503, "Could not store the event; retry later"), requestId),
-            { outcome: "error", eventType: "call.conversation.ended", eventId: event.eventId, errorCode: "UNAVAILABLE", error },
-          );
+          record(ctx, 503, { ...about, outcome: "error", errorCode: "UNAVAILABLE", error });
+          throw new AppError("UNAVAILABLE", 503, "Could not store the event; retry later", { "retry-after": "5" });
         }
+        record(ctx, 200, { ...about, outcome: stored.stored ? "stored" : "duplicate", orgId: stored.orgId });
+        return jsonResponse({ received: true, duplicate: !stored.stored });
       }
       case "other":
-        return finish(jsonResponse({ received: true }), {
-          outcome: "ignored",
-          eventType: event.eventType,
-          eventId: event.eventId,
-        });
+        record(ctx, 200, { outcome: "ignored", eventType: event.eventType, eventId: event.eventId });
+        return jsonResponse({ received: true });
       case "malformed":
         // Authenticated but not what we expect: the assistant still gets usable defaults.
-        return finish(jsonResponse(telnyxAnswer(fallbackVariables("error", now()), null)), {
-          outcome: "error",
-          errorCode: "BAD_EVENT",
-          error: new Error(event.problem),
-        });
+        record(ctx, 200, { outcome: "error", errorCode: "BAD_EVENT", error: new Error(event.problem) });
+        return jsonResponse(telnyxAnswer(fallbackVariables("error", now()), null));
     }
-  } as TelnyxWebhookHandler;
+  }
+
+  const handler = instrumentHandler(FUNCTION_NAME, logger, async (req, ctx) => {
+    try {
+      return await handle(req, ctx);
+    } finally {
+      options.afterRequest?.(ctx.logger);
+    }
+  }) as TelnyxWebhookHandler;
   handler.configCache = configCache;
   return handler;
-}
-
-interface LogEntry {
-  outcome: string;
-  eventType?: string | null;
-  eventId?: string | null;
-  orgId?: string | null;
-  caller?: string | null;
-  called?: string | null;
-  configSource?: string;
-  errorCode?: string;
-  error?: unknown;
 }
 
 export function fallbackVariables(status: LookupStatus, now: Date): Record<string, string> {

@@ -8,7 +8,7 @@
 //   const res = await fetch(server.functionUrl("telnyx-webhook"), {
 //     method: "POST", body, headers: { "content-type": "application/json", ...(await signTelnyx(keys.privateKey, body)) },
 //   });
-//   expect(server.logs().some((l) => l.msg === "telnyx webhook answered")).toBe(true);
+//   expect(server.logs().some((l) => l.msg === "request" && l.function === "telnyx-webhook")).toBe(true);
 //   await server.stop();
 import { startDenoServer } from "../../../scripts/deno-server.mjs";
 
