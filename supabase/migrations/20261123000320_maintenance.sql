@@ -276,12 +276,79 @@ grant execute on function public.cleanup_old_messages(timestamptz, int, int) to 
 -- Retention: audit logs, webhook logs, pg_cron run history
 -- ---------------------------------------------------------------------------------------------
 
+-- The retention of the two log tables, audit_logs and webhook_logs, is one algorithm on two tables:
+-- rows (org_id, created_at) older than their organisation's period (p_setting, a column of
+-- maintenance_settings) are deleted, and rows without an organisation, or of an organisation since
+-- deleted, go by p_default. Organisations are walked by a loose index scan over (org_id, created_at)
+-- and only those whose oldest row is due are touched; each DELETE removes at most p_batch rows and a
+-- call makes at most p_max DELETEs. Log rows are never updated, so no claim is needed.
+-- Who may call: the two cleanup functions below only (no grant). Returns rows deleted.
+create or replace function public.purge_old_log_rows(
+  p_table regclass, p_setting text, p_default interval, p_now timestamptz, p_batch int, p_max int)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+  c_rest_ratio constant double precision := 1.0;  -- rest as long as each batch took: half a core at most
+  v_org record;
+  v_n int;
+  v_batches int := 0;
+  v_total bigint := 0;
+  v_rest double precision := 0;  -- seconds to rest before the next batch
+  v_t timestamptz;
+begin
+  <<orgs>>
+  for v_org in execute format($q$
+    with recursive heads (org_id, oldest) as (
+      (select t.org_id, t.created_at from %1$s t
+        where t.org_id is not null order by t.org_id, t.created_at limit 1)
+      union all
+      select n.org_id, n.created_at
+        from heads h
+        cross join lateral (
+          select t.org_id, t.created_at from %1$s t
+          where t.org_id > h.org_id order by t.org_id, t.created_at limit 1) n
+    )
+    select h.org_id, $1 - coalesce(s.%2$I, $2) as cutoff
+      from heads h left join public.maintenance_settings s on s.org_id = h.org_id
+      where h.oldest < $1 - coalesce(s.%2$I, $2)
+    union all
+    select null, $1 - $2
+      from (select t.created_at from %1$s t where t.org_id is null order by t.created_at limit 1) n
+      where n.created_at < $1 - $2
+    $q$, p_table, p_setting) using p_now, p_default
+  loop
+    loop
+      exit orgs when v_batches >= p_max;
+      if v_rest > 0 then perform pg_sleep(v_rest); end if;
+      v_t := clock_timestamp();
+      -- Two statements rather than "org_id is not distinct from $1", which no index serves.
+      if v_org.org_id is null then
+        execute format('delete from %1$s t where t.ctid = any (array(
+            select t2.ctid from %1$s t2 where t2.org_id is null and t2.created_at < $1 limit $2))', p_table)
+          using v_org.cutoff, p_batch;
+      else
+        execute format('delete from %1$s t where t.ctid = any (array(
+            select t2.ctid from %1$s t2 where t2.org_id = $1 and t2.created_at < $2 limit $3))', p_table)
+          using v_org.org_id, v_org.cutoff, p_batch;
+      end if;
+      get diagnostics v_n = row_count;
+      v_rest := extract(epoch from clock_timestamp() - v_t) * c_rest_ratio;
+      v_batches := v_batches + 1;
+      v_total := v_total + v_n;
+      exit when v_n < p_batch;
+    end loop;
+  end loop;
+  return v_total;
+end
+$$;
+revoke execute on function public.purge_old_log_rows(regclass, text, interval, timestamptz, int, int) from public, anon, authenticated;
+
 -- Deletes audit_logs rows older than their organisation's audit_retention (default 90 days) before
--- p_now; rows without an organisation, or of an organisation since deleted, use the default. The
--- only writer allowed to delete from audit_logs: it turns app.maintenance on for its own statements
--- (the append-only trigger checks it) and back off before returning. No claim is needed: nobody
--- updates old audit rows. Returns rows deleted. Who may call: the service role, pg_cron and
--- run_maintenance_tasks().
+-- p_now (see purge_old_log_rows). The only writer allowed to delete from audit_logs: it turns
+-- app.maintenance on for its own statements (the append-only trigger checks it) and back off before
+-- returning. Returns rows deleted. Who may call: the service role, pg_cron and run_maintenance_tasks().
 create or replace function public.cleanup_old_audit_logs(
   p_now timestamptz default now(), p_batch_size int default null, p_max_batches int default null)
 returns bigint
@@ -291,68 +358,18 @@ as $$
 declare
   c_batch_size constant int := 1000;  -- rows per DELETE
   c_max_batches constant int := 500;  -- DELETEs per call
-  c_rest_ratio constant double precision := 1.0;  -- rest as long as each batch took: half a core at most
   v_batch int := coalesce(p_batch_size, c_batch_size);
   v_max int := coalesce(p_max_batches, c_max_batches);
-  v_default interval := (select d.audit_retention from public.maintenance_defaults() d);
   v_prev text := current_setting('app.maintenance', true);
-  v_org record;
-  v_n int;
-  v_batches int := 0;
-  v_total bigint := 0;
-  v_rest double precision := 0;  -- seconds to rest before the next batch
-  v_t timestamptz;
+  v_total bigint;
 begin
   if p_now is null or v_batch < 1 or v_max < 1 then
     raise exception 'cleanup_old_audit_logs: p_now must be given and batch bounds positive'
       using errcode = '22023';
   end if;
   perform set_config('app.maintenance', 'on', true);
-
-  <<orgs>>
-  for v_org in
-    with recursive heads (org_id, oldest) as (
-      (select a.org_id, a.created_at from public.audit_logs a
-        where a.org_id is not null order by a.org_id, a.created_at limit 1)
-      union all
-      select n.org_id, n.created_at
-        from heads h
-        cross join lateral (
-          select a.org_id, a.created_at from public.audit_logs a
-          where a.org_id > h.org_id order by a.org_id, a.created_at limit 1) n
-    )
-    select h.org_id, p_now - coalesce(s.audit_retention, v_default) as cutoff
-      from heads h left join public.maintenance_settings s on s.org_id = h.org_id
-      where h.oldest < p_now - coalesce(s.audit_retention, v_default)
-    union all
-    select null, p_now - v_default
-      from (select a.created_at from public.audit_logs a where a.org_id is null
-            order by a.created_at limit 1) n
-      where n.created_at < p_now - v_default
-  loop
-    loop
-      exit orgs when v_batches >= v_max;
-      if v_rest > 0 then perform pg_sleep(v_rest); end if;
-      v_t := clock_timestamp();
-      if v_org.org_id is null then
-        delete from public.audit_logs a
-          where a.ctid = any (array(
-            select a2.ctid from public.audit_logs a2
-            where a2.org_id is null and a2.created_at < v_org.cutoff limit v_batch));
-      else
-        delete from public.audit_logs a
-          where a.ctid = any (array(
-            select a2.ctid from public.audit_logs a2
-            where a2.org_id = v_org.org_id and a2.created_at < v_org.cutoff limit v_batch));
-      end if;
-      get diagnostics v_n = row_count;
-      v_rest := extract(epoch from clock_timestamp() - v_t) * c_rest_ratio;
-      v_batches := v_batches + 1;
-      v_total := v_total + v_n;
-      exit when v_n < v_batch;
-    end loop;
-  end loop;
-
+  v_total := public.purge_old_log_rows('public.audit_logs', 'audit_retention',
+    (select d.audit_retention from public.maintenance_defaults() d), p_now, v_batch, v_max);
   perform set_config('app.maintenance', coalesce(v_prev, ''), true);
   return v_total;
 end
@@ -360,9 +377,8 @@ $$;
 revoke execute on function public.cleanup_old_audit_logs(timestamptz, int, int) from public, anon, authenticated;
 grant execute on function public.cleanup_old_audit_logs(timestamptz, int, int) to service_role;
 
--- Deletes webhook_logs rows older than their organisation's webhook_log_retention (default 30
--- days) before p_now; rows without an organisation use the default. Log rows are never updated, so
--- no claim is needed. Returns rows deleted.
+-- Deletes webhook_logs rows older than their organisation's webhook_log_retention (default 30 days)
+-- before p_now (see purge_old_log_rows). Returns rows deleted.
 -- Who may call: the service role, pg_cron and run_maintenance_tasks().
 create or replace function public.cleanup_old_webhook_logs(
   p_now timestamptz default now(), p_batch_size int default null, p_max_batches int default null)
@@ -373,66 +389,15 @@ as $$
 declare
   c_batch_size constant int := 1000;  -- rows per DELETE
   c_max_batches constant int := 500;  -- DELETEs per call
-  c_rest_ratio constant double precision := 1.0;  -- rest as long as each batch took: half a core at most
   v_batch int := coalesce(p_batch_size, c_batch_size);
   v_max int := coalesce(p_max_batches, c_max_batches);
-  v_default interval := (select d.webhook_log_retention from public.maintenance_defaults() d);
-  v_org record;
-  v_n int;
-  v_batches int := 0;
-  v_total bigint := 0;
-  v_rest double precision := 0;  -- seconds to rest before the next batch
-  v_t timestamptz;
 begin
   if p_now is null or v_batch < 1 or v_max < 1 then
     raise exception 'cleanup_old_webhook_logs: p_now must be given and batch bounds positive'
       using errcode = '22023';
   end if;
-
-  <<orgs>>
-  for v_org in
-    with recursive heads (org_id, oldest) as (
-      (select w.org_id, w.created_at from public.webhook_logs w
-        where w.org_id is not null order by w.org_id, w.created_at limit 1)
-      union all
-      select n.org_id, n.created_at
-        from heads h
-        cross join lateral (
-          select w.org_id, w.created_at from public.webhook_logs w
-          where w.org_id > h.org_id order by w.org_id, w.created_at limit 1) n
-    )
-    select h.org_id, p_now - coalesce(s.webhook_log_retention, v_default) as cutoff
-      from heads h left join public.maintenance_settings s on s.org_id = h.org_id
-      where h.oldest < p_now - coalesce(s.webhook_log_retention, v_default)
-    union all
-    select null, p_now - v_default
-      from (select w.created_at from public.webhook_logs w where w.org_id is null
-            order by w.created_at limit 1) n
-      where n.created_at < p_now - v_default
-  loop
-    loop
-      exit orgs when v_batches >= v_max;
-      if v_rest > 0 then perform pg_sleep(v_rest); end if;
-      v_t := clock_timestamp();
-      if v_org.org_id is null then
-        delete from public.webhook_logs w
-          where w.ctid = any (array(
-            select w2.ctid from public.webhook_logs w2
-            where w2.org_id is null and w2.created_at < v_org.cutoff limit v_batch));
-      else
-        delete from public.webhook_logs w
-          where w.ctid = any (array(
-            select w2.ctid from public.webhook_logs w2
-            where w2.org_id = v_org.org_id and w2.created_at < v_org.cutoff limit v_batch));
-      end if;
-      get diagnostics v_n = row_count;
-      v_rest := extract(epoch from clock_timestamp() - v_t) * c_rest_ratio;
-      v_batches := v_batches + 1;
-      v_total := v_total + v_n;
-      exit when v_n < v_batch;
-    end loop;
-  end loop;
-  return v_total;
+  return public.purge_old_log_rows('public.webhook_logs', 'webhook_log_retention',
+    (select d.webhook_log_retention from public.maintenance_defaults() d), p_now, v_batch, v_max);
 end
 $$;
 revoke execute on function public.cleanup_old_webhook_logs(timestamptz, int, int) from public, anon, authenticated;
