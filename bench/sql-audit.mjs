@@ -16,25 +16,16 @@
 //
 //   node bench/sql-audit.mjs            ROUNDS=7 ROWS=4000 SINGLE_ROWS=1000 by default
 import { createBenchDatabase } from "./lib/db.mjs";
+import { elapsedMs as ms, median } from "./lib/stats.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const ROWS = Number(process.env.ROWS ?? 4000);
 const STATEMENT_ROWS = 500;
 const SINGLE_ROWS = Number(process.env.SINGLE_ROWS ?? 1000);
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 
-const db = await createBenchDatabase({ seed: false });
+const db = await createBenchDatabase({ seed: false, dropOnSignal: true });
 const sql = db.sql;
-let dropping = false;
-const cleanUp = async () => {
-  if (dropping) return;
-  dropping = true;
-  await db.drop();
-};
-process.on("SIGTERM", () => cleanUp().finally(() => process.exit(143)));
-process.on("SIGINT", () => cleanUp().finally(() => process.exit(130)));
 
 try {
   const [{ id: orgId }] = await sql`insert into public.orgs (name) values ('Bench Co') returning id`;
@@ -162,5 +153,5 @@ try {
       `500-row statements ${worstBulk.toFixed(1)} % (${worstBulk <= 25 ? "met" : "NOT met"})`,
   );
 } finally {
-  await cleanUp();
+  await db.drop();
 }

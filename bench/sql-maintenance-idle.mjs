@@ -10,26 +10,14 @@
 //
 //   node bench/sql-maintenance-idle.mjs        ORGS=200 RUNS=300 by default
 import { createBenchDatabase } from "./lib/db.mjs";
+import { elapsedMs as ms, quantile } from "./lib/stats.mjs";
 
 const ORGS = Number(process.env.ORGS ?? 200);
 const RUNS = Number(process.env.RUNS ?? 300);
 const CONVERSATIONS_PER_ORG = 100;
 
-const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
 
-const db = await createBenchDatabase({ seed: false });
-let dropping = false;
-const cleanUp = async () => {
-  if (dropping) return;
-  dropping = true;
-  await db.drop();
-};
-process.on("SIGTERM", () => cleanUp().finally(() => process.exit(143)));
-process.on("SIGINT", () => cleanUp().finally(() => process.exit(130)));
+const db = await createBenchDatabase({ seed: false, dropOnSignal: true });
 
 /** Adds `orgs` organisations with live data and nothing due. */
 async function load(sql, orgs) {
@@ -103,5 +91,5 @@ try {
   const large = await measure(sql, `${RUNS} idle runs, ten times the organisations`);
   console.log(`target: idle run < 20 ms (${small < 20 ? "met" : "NOT met"} at ${ORGS} orgs: ${small.toFixed(2)} ms; ${large < 20 ? "met" : "NOT met"} at ${ORGS * 10} orgs: ${large.toFixed(2)} ms)`);
 } finally {
-  await cleanUp();
+  await db.drop();
 }

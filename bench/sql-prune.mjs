@@ -17,6 +17,7 @@
 //   node bench/sql-prune.mjs          CONVERSATIONS=20000 MESSAGES_PER=50 by default
 import postgres from "postgres";
 import { createBenchDatabase } from "./lib/db.mjs";
+import { elapsedMs as ms, quantile } from "./lib/stats.mjs";
 
 const CONVERSATIONS = Number(process.env.CONVERSATIONS ?? 20_000);
 const MESSAGES_PER = Number(process.env.MESSAGES_PER ?? 50);
@@ -24,21 +25,8 @@ const ELIGIBLE_SHARE = 0.3;
 const BASELINE_SECONDS = Number(process.env.BASELINE_SECONDS ?? 3);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 
-const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
 
-const db = await createBenchDatabase({ seed: false });
-let dropping = false;
-const cleanUp = async () => {
-  if (dropping) return;
-  dropping = true;
-  await db.drop();
-};
-process.on("SIGTERM", () => cleanUp().finally(() => process.exit(143)));
-process.on("SIGINT", () => cleanUp().finally(() => process.exit(130)));
+const db = await createBenchDatabase({ seed: false, dropOnSignal: true });
 
 const connect = () => postgres(db.url, { max: 1, onnotice: () => {} });
 
@@ -234,5 +222,5 @@ try {
       `writer p99 ratio <= 2 as scheduled (${oneRatio <= 2 ? "met" : "NOT met"}: ${oneRatio.toFixed(2)})`,
   );
 } finally {
-  await cleanUp();
+  await db.drop();
 }
