@@ -482,55 +482,32 @@ declare
   v_n bigint;
   v_result jsonb := '{}'::jsonb;
   v_analyzed text[] := '{}';
+  v_task record;
 begin
   if not pg_catalog.pg_try_advisory_xact_lock(c_lock_key) then
     return jsonb_build_object('skipped', 'already running');
   end if;
 
-  v_t := clock_timestamp();
-  v_n := public.cleanup_abandoned_conversations(p_now);
-  v_result := v_result || jsonb_build_object('abandoned_conversations', jsonb_build_object(
-    'rows', v_n, 'ms', round((extract(epoch from clock_timestamp() - v_t) * 1000)::numeric, 3)));
-  if v_n >= c_analyze_threshold then
-    analyze public.conversations;
-    v_analyzed := array_append(v_analyzed, 'public.conversations');
-  end if;
-
-  v_t := clock_timestamp();
-  v_n := public.cleanup_old_messages(p_now);
-  v_result := v_result || jsonb_build_object('old_messages', jsonb_build_object(
-    'rows', v_n, 'ms', round((extract(epoch from clock_timestamp() - v_t) * 1000)::numeric, 3)));
-  if v_n >= c_analyze_threshold then
-    analyze public.messages;
-    v_analyzed := array_append(v_analyzed, 'public.messages');
-  end if;
-
-  v_t := clock_timestamp();
-  v_n := public.cleanup_old_audit_logs(p_now);
-  v_result := v_result || jsonb_build_object('audit_logs', jsonb_build_object(
-    'rows', v_n, 'ms', round((extract(epoch from clock_timestamp() - v_t) * 1000)::numeric, 3)));
-  if v_n >= c_analyze_threshold then
-    analyze public.audit_logs;
-    v_analyzed := array_append(v_analyzed, 'public.audit_logs');
-  end if;
-
-  v_t := clock_timestamp();
-  v_n := public.cleanup_old_webhook_logs(p_now);
-  v_result := v_result || jsonb_build_object('webhook_logs', jsonb_build_object(
-    'rows', v_n, 'ms', round((extract(epoch from clock_timestamp() - v_t) * 1000)::numeric, 3)));
-  if v_n >= c_analyze_threshold then
-    analyze public.webhook_logs;
-    v_analyzed := array_append(v_analyzed, 'public.webhook_logs');
-  end if;
-
-  v_t := clock_timestamp();
-  v_n := public.cleanup_cron_history(p_now);
-  v_result := v_result || jsonb_build_object('cron_job_run_details', jsonb_build_object(
-    'rows', v_n, 'ms', round((extract(epoch from clock_timestamp() - v_t) * 1000)::numeric, 3)));
-  if v_n >= c_analyze_threshold then
-    execute 'analyze cron.job_run_details';
-    v_analyzed := array_append(v_analyzed, 'cron.job_run_details');
-  end if;
+  -- Each task in turn: its summary key, the call (given p_now as $1), the table it thins out.
+  for v_task in
+    select t.* from (values
+      (1, 'abandoned_conversations', 'select public.cleanup_abandoned_conversations($1)', 'public.conversations'),
+      (2, 'old_messages', 'select public.cleanup_old_messages($1)', 'public.messages'),
+      (3, 'audit_logs', 'select public.cleanup_old_audit_logs($1)', 'public.audit_logs'),
+      (4, 'webhook_logs', 'select public.cleanup_old_webhook_logs($1)', 'public.webhook_logs'),
+      (5, 'cron_job_run_details', 'select public.cleanup_cron_history($1)', 'cron.job_run_details')
+    ) as t(position, name, call, analyzed_table)
+    order by t.position
+  loop
+    v_t := clock_timestamp();
+    execute v_task.call into v_n using p_now;
+    v_result := v_result || jsonb_build_object(v_task.name, jsonb_build_object(
+      'rows', v_n, 'ms', round((extract(epoch from clock_timestamp() - v_t) * 1000)::numeric, 3)));
+    if v_n >= c_analyze_threshold then
+      execute format('analyze %s', v_task.analyzed_table);
+      v_analyzed := array_append(v_analyzed, v_task.analyzed_table);
+    end if;
+  end loop;
 
   -- Replay ids and rate-limit windows (migration 20261123000400), when that migration is applied.
   if to_regprocedure('public.prune_security_state(integer)') is not null then
