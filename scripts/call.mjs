@@ -8,9 +8,9 @@
 //   npm run call -- --from +14165550199 --to +14165550100 --event call.conversation.ended
 //   options: --url URL (default http://127.0.0.1:54321/functions/v1/telnyx-webhook, or $PORT)
 //            --json (print the raw answer)  --full (do not shorten long values)
-import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { DEV_KEY_FILE, importPrivateKey, isDevPublicKey, loadDevKeys, signTelnyx } from "./dev-keys.mjs";
+import { conversationEndedEvent, initializationEvent } from "./telnyx-events.mjs";
 
 const EVENTS = ["assistant.initialization", "call.conversation.ended"];
 const usage = `usage: npm run call -- --from +14165550199 --to +14165550100 [--event ${EVENTS.join("|")}] [--url URL] [--json] [--full]`;
@@ -42,58 +42,6 @@ if (!args.from || !args.to) die(`--from and --to are required\n${usage}`, 2);
 if (!EVENTS.includes(args.event)) die(`--event must be one of ${EVENTS.join(", ")}\n${usage}`, 2);
 const url = args.url ?? `http://127.0.0.1:${process.env.PORT || 54321}/functions/v1/telnyx-webhook`;
 
-// Telnyx ids look like these; the values are made up for each call.
-const callControlId = `v3:${randomUUID().replaceAll("-", "")}`;
-const assistantId = "assistant_d9082b56-ba2d-4ad1-a50c-58661eb1463d";
-
-/** The event Telnyx sends, field for field as its docs show it. */
-function telnyxEvent(type, { from, to, now = new Date() }) {
-  if (type === "assistant.initialization") {
-    return {
-      data: {
-        record_type: "event",
-        id: randomUUID(),
-        event_type: "assistant.initialization",
-        occurred_at: now.toISOString(),
-        payload: {
-          telnyx_conversation_channel: "phone_call",
-          telnyx_agent_target: to,
-          telnyx_end_user_target: from,
-          telnyx_end_user_target_verified: false,
-          call_control_id: callControlId,
-          assistant_id: assistantId,
-        },
-      },
-    };
-  }
-  return {
-    data: {
-      record_type: "event",
-      event_type: "call.conversation.ended",
-      id: randomUUID(),
-      occurred_at: now.toISOString(),
-      created_at: now.toISOString(),
-      payload: {
-        assistant_id: assistantId,
-        call_control_id: callControlId,
-        call_leg_id: randomUUID(),
-        call_session_id: randomUUID(),
-        calling_party_type: "pstn",
-        connection_id: "2694492062593582591",
-        conversation_id: randomUUID(),
-        duration_sec: 94,
-        from,
-        to,
-        llm_model: "openai/gpt-4o",
-        stt_model: "distil-whisper/distil-large-v2",
-        tts_model_id: "Natural",
-        tts_provider: "telnyx",
-        tts_voice_id: "Marissa",
-      },
-    },
-  };
-}
-
 const keys = await loadDevKeys().catch((error) => die(`cannot read ${DEV_KEY_FILE}: ${error.message}`));
 if (!keys) {
   die(`No development key yet (${DEV_KEY_FILE}).\nStart the server with \`npm start\` first: it creates the key and trusts it.`);
@@ -111,7 +59,8 @@ if (envKey && !isDevPublicKey(envKey, keys)) {
   );
 }
 
-const body = JSON.stringify(telnyxEvent(args.event, { from: args.from, to: args.to }));
+const build = args.event === "assistant.initialization" ? initializationEvent : conversationEndedEvent;
+const body = JSON.stringify(build({ from: args.from, to: args.to }));
 const headers = {
   "content-type": "application/json",
   "user-agent": "switchboard-call (local Telnyx stand-in)",

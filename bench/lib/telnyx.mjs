@@ -1,7 +1,8 @@
 // Telnyx stand-in for benchmarks: a key pair, events in Telnyx's documented shape, and requests
 // signed as Telnyx signs them (Ed25519 over `${timestamp}|${body}`), pre-encoded for bench/lib/load.mjs.
 // Signing uses node:crypto's synchronous Ed25519 (about 25 µs a request), done before the clock starts.
-import crypto, { randomUUID } from "node:crypto";
+import crypto from "node:crypto";
+import { initializationEvent } from "../../scripts/telnyx-events.mjs";
 import { encodeRequest } from "./load.mjs";
 
 export function generateKeys() {
@@ -10,24 +11,7 @@ export function generateKeys() {
   return { publicKey: spki.subarray(12).toString("base64"), privateKey };
 }
 
-export function initializationEvent({ from, to }) {
-  return {
-    data: {
-      record_type: "event",
-      id: randomUUID(),
-      event_type: "assistant.initialization",
-      occurred_at: new Date().toISOString(),
-      payload: {
-        telnyx_conversation_channel: "phone_call",
-        telnyx_agent_target: to,
-        telnyx_end_user_target: from,
-        telnyx_end_user_target_verified: false,
-        call_control_id: `v3:${randomUUID().replaceAll("-", "")}`,
-        assistant_id: "assistant_bench",
-      },
-    },
-  };
-}
+export { initializationEvent };
 
 export function signedHeaders(privateKey, body, timestamp = Math.floor(Date.now() / 1000)) {
   const signature = crypto.sign(null, Buffer.from(`${timestamp}|${body}`), privateKey);

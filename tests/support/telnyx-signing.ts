@@ -1,5 +1,7 @@
 // Signs requests the way Telnyx does (Ed25519 over `${timestamp}|${body}`), so tests exercise the
-// real verification code with real signatures.
+// real verification code with real signatures. The events come from scripts/telnyx-events.mjs, which
+// the call simulator and the benchmarks use too.
+import * as telnyxEvents from "../../scripts/telnyx-events.mjs";
 
 export interface Ed25519KeyPair {
   privateKey: CryptoKey;
@@ -38,49 +40,12 @@ export async function signTelnyx(
   };
 }
 
-/** An assistant.initialization event exactly as Telnyx documents it. */
-export function initializationEvent(from: string, to: string, overrides: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    data: {
-      record_type: "event",
-      id: `event_${crypto.randomUUID()}`,
-      event_type: "assistant.initialization",
-      occurred_at: new Date().toISOString(),
-      payload: {
-        telnyx_conversation_channel: "phone_call",
-        telnyx_agent_target: to,
-        telnyx_end_user_target: from,
-        telnyx_end_user_target_verified: false,
-        call_control_id: "v3:u5OAKGEPT3Dx8SZSSDRWEMdNH2OripQhO",
-        assistant_id: "assistant_12345678-90ab-cdef-1234-567890abcdef",
-        ...overrides,
-      },
-    },
-  });
+/** An assistant.initialization event as Telnyx sends it, as the request body. */
+export function initializationEvent(from: string | undefined, to: string, payload: Record<string, unknown> = {}): string {
+  return JSON.stringify(telnyxEvents.initializationEvent({ from, to, payload }));
 }
 
-/** A call.conversation.ended event in the shape of Telnyx's callback reference. */
+/** A call.conversation.ended event as Telnyx sends it, as the request body. */
 export function conversationEndedEvent(id: string, from: string, to: string): string {
-  return JSON.stringify({
-    data: {
-      record_type: "event",
-      event_type: "call.conversation.ended",
-      id,
-      occurred_at: "2026-11-20T13:35:38.817785Z",
-      created_at: "2026-11-20T13:35:38.927621Z",
-      payload: {
-        assistant_id: "assistant-d9082b56-ba2d-4ad1-a50c-58661eb1463d",
-        call_control_id: "v3:HDR1vQHx697hpP9xZ0bhlbUOWPFPDtPcxw",
-        call_leg_id: "cc29cce6-3c91-11f0-a8e5-02420aef3d20",
-        call_session_id: "cc29c8d6-3c91-11f0-aa7c-02420aef3d20",
-        calling_party_type: "pstn",
-        conversation_id: "0424805b-adc1-4ff8-9f95-e1de6883ecbe",
-        duration_sec: 93,
-        from,
-        to,
-        llm_model: "openai/gpt-4o",
-        reason: "user_hangup",
-      },
-    },
-  });
+  return JSON.stringify(telnyxEvents.conversationEndedEvent({ id, from, to }));
 }
