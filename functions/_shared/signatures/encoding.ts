@@ -38,12 +38,6 @@ export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-/** Unix seconds as sent in signature headers: digits only, no sign, no fraction. */
-export function parseUnixSeconds(text: string | null): number | null {
-  if (!text || !/^[0-9]{1,12}$/.test(text.trim())) return null;
-  return Number(text.trim());
-}
-
 // ---------------------------------------------------------------------------------------------
 // Shared by the HMAC schemes (meta.ts, standard-webhooks.ts, legacy-hmac.ts).
 // ---------------------------------------------------------------------------------------------

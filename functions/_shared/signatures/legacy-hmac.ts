@@ -12,12 +12,12 @@ import {
   decodeHex,
   encodeHex,
   hmacSha256,
-  parseUnixSeconds,
   type RawBody,
   rawBodyBytes,
   timingSafeEqual,
   utf8,
 } from "./encoding.ts";
+import { checkSignedTimestamp } from "./timestamp.ts";
 
 export const LEGACY_TOLERANCE_SECONDS = 300;
 /** Shorter secrets are refused as configuration: a 16-byte minimum keeps brute force out of reach. */
@@ -57,12 +57,12 @@ export async function verifyLegacyHmac(
   if (!timestampHeader || !signatureHeader) {
     throw new AppError("SIGNATURE_MISSING", 401, "Missing X-Timestamp or X-Signature header");
   }
-  const timestamp = parseUnixSeconds(timestampHeader);
-  if (timestamp === null) throw new AppError("TIMESTAMP_INVALID", 401, "X-Timestamp must be Unix seconds");
-  const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
-  if (Math.abs(now - timestamp) > (options.toleranceSeconds ?? LEGACY_TOLERANCE_SECONDS)) {
-    throw new AppError("TIMESTAMP_OUT_OF_TOLERANCE", 401, "Signature timestamp is too old or too far in the future");
-  }
+  const timestamp = checkSignedTimestamp(
+    timestampHeader,
+    "X-Timestamp",
+    options.nowSeconds ?? Math.floor(Date.now() / 1000),
+    options.toleranceSeconds ?? LEGACY_TOLERANCE_SECONDS,
+  );
   const signature = signatureHeader.trim();
   const given = HEX_SHA256.test(signature) ? decodeHex(signature) : null;
   if (!given) throw new AppError("SIGNATURE_INVALID", 401, "X-Signature must be 64 hex digits");

@@ -10,12 +10,12 @@ import {
   decodeBase64,
   encodeBase64,
   hmacSha256,
-  parseUnixSeconds,
   type RawBody,
   rawBodyBytes,
   timingSafeEqual,
   utf8,
 } from "./encoding.ts";
+import { checkSignedTimestamp } from "./timestamp.ts";
 
 export const STANDARD_WEBHOOKS_TOLERANCE_SECONDS = 300;
 /** A header with more entries than this is refused before any HMAC is computed. */
@@ -97,13 +97,12 @@ export async function verifyStandardWebhook(
     throw new AppError("SIGNATURE_MISSING", 401, "Missing webhook-id, webhook-timestamp or webhook-signature header");
   }
   if (!WEBHOOK_ID.test(id)) throw new AppError("SIGNATURE_INVALID", 401, "webhook-id is malformed");
-  const timestamp = parseUnixSeconds(timestampHeader);
-  if (timestamp === null) throw new AppError("TIMESTAMP_INVALID", 401, "webhook-timestamp must be Unix seconds");
-  const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
-  const tolerance = options.toleranceSeconds ?? STANDARD_WEBHOOKS_TOLERANCE_SECONDS;
-  if (Math.abs(now - timestamp) > tolerance) {
-    throw new AppError("TIMESTAMP_OUT_OF_TOLERANCE", 401, "Signature timestamp is too old or too far in the future");
-  }
+  const timestamp = checkSignedTimestamp(
+    timestampHeader,
+    "webhook-timestamp",
+    options.nowSeconds ?? Math.floor(Date.now() / 1000),
+    options.toleranceSeconds ?? STANDARD_WEBHOOKS_TOLERANCE_SECONDS,
+  );
   if (signatureHeader.length > MAX_SIGNATURE_HEADER_LENGTH) {
     throw new AppError("SIGNATURE_INVALID", 401, "webhook-signature is too long");
   }

@@ -3,7 +3,8 @@
 // Source: developers.telnyx.com "Receiving webhooks" (webhook signing). Telnyx's docs give no
 // tolerance; every official SDK uses 300 s in both directions, and so do we.
 import { AppError } from "../http/errors.ts";
-import { decodeBase64, parseUnixSeconds } from "./encoding.ts";
+import { decodeBase64 } from "./encoding.ts";
+import { checkSignedTimestamp } from "./timestamp.ts";
 
 export const TELNYX_TOLERANCE_SECONDS = 300;
 
@@ -57,13 +58,7 @@ export async function verifyTelnyxSignature(
   if (!signatureHeader || !timestampHeader) {
     throw new AppError("SIGNATURE_MISSING", 401, "Missing telnyx-signature-ed25519 or telnyx-timestamp header");
   }
-  const timestamp = parseUnixSeconds(timestampHeader);
-  if (timestamp === null) {
-    throw new AppError("TIMESTAMP_INVALID", 401, "telnyx-timestamp must be Unix seconds");
-  }
-  if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) {
-    throw new AppError("TIMESTAMP_OUT_OF_TOLERANCE", 401, "Signature timestamp is too old or too far in the future");
-  }
+  const timestamp = checkSignedTimestamp(timestampHeader, "telnyx-timestamp", nowSeconds, toleranceSeconds);
   const signature = decodeBase64(signatureHeader);
   if (!signature || signature.length !== 64) {
     throw new AppError("SIGNATURE_INVALID", 401, "Signature is not a base64 Ed25519 signature");
