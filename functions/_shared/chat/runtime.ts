@@ -13,7 +13,7 @@ import { createLlmBrainFromEnv } from "./brain/llm.ts";
 import type { ChatConfig } from "./config.ts";
 import { createPipeline, type Pipeline } from "./pipeline.ts";
 import { createChatStore, type ChatStore, type OutboxTarget } from "./store.ts";
-import { createTurn, type LlmBrain } from "./turn.ts";
+import { createTurn, type KnowledgeBase, type LlmBrain } from "./turn.ts";
 import type { TurnContext } from "./types.ts";
 
 export interface ChatRuntime {
@@ -28,6 +28,8 @@ export interface ChatRuntimeDeps {
   sql?: Sql;
   /** Replaces the LLM brain built from OPENAI_* (tests); null turns it off. */
   llm?: LlmBrain | null;
+  /** The organisation documents' retrieval; none until a knowledge base is wired in. */
+  knowledge?: KnowledgeBase | null;
   now?: () => Date;
 }
 
@@ -52,7 +54,7 @@ export function buildChatRuntime(config: ChatConfig, env: Env, logger: Logger, d
   };
   const outbox = createOutboxDispatcher({ sql, senders, logger });
   const llm = deps.llm !== undefined ? deps.llm : createLlmBrainFromEnv(env, { sql, logger });
-  const decideTurn = createTurn({ actions: createActions(sql), llm, logger, now: deps.now });
+  const decideTurn = createTurn({ actions: createActions(sql), llm, knowledge: deps.knowledge ?? null, logger, now: deps.now });
   const pipeline = createPipeline({
     store,
     decideTurn,

@@ -29,12 +29,37 @@ export interface LlmDecision {
 }
 
 export interface LlmBrain {
-  decide(ctx: TurnContext, options: { signal?: AbortSignal }): Promise<LlmDecision>;
+  /** `knowledge`: what retrieval found for this message (the LLM answers only from it, and cites it). */
+  decide(ctx: TurnContext, options: { signal?: AbortSignal; knowledge?: KnowledgeResult | null }): Promise<LlmDecision>;
+}
+
+/** A passage of the organisation's own documents the bot may answer from (issue: knowledge base). */
+export interface KnowledgeHit {
+  document_id: string;
+  section_id: string;
+  title: string;
+  heading: string | null;
+  url: string | null;
+  content: string;
+  /** Comparable across calls: the gate in `confident` is applied to it. */
+  score: number;
+}
+
+export interface KnowledgeResult {
+  hits: KnowledgeHit[];
+  /** True when the best hit clears the organisation's threshold: the bot may answer from it. */
+  confident: boolean;
+}
+
+/** Retrieval over the organisation's documents; absent until a knowledge base is configured. */
+export interface KnowledgeBase {
+  retrieve(orgId: string, query: string, options: { language: string; signal?: AbortSignal }): Promise<KnowledgeResult>;
 }
 
 export interface TurnDeps {
   actions: Actions;
   llm?: LlmBrain | null;
+  knowledge?: KnowledgeBase | null;
   logger: Logger;
   now?: () => Date;
 }
@@ -130,7 +155,7 @@ export function createTurn(deps: TurnDeps) {
     return rest;
   }
 
-  async function rules(ctx: TurnContext, pack: LanguagePack, fallbackReason?: string): Promise<TurnResult> {
+  async function rules(ctx: TurnContext, pack: LanguagePack, fallbackReason?: string, signal?: AbortSignal): Promise<TurnResult> {
     const text = ctx.message.body ?? "";
     const match = detectIntent(text, pack);
     const withReason = (r: TurnResult): TurnResult => (fallbackReason ? { ...r, fallbackReason } : r);
@@ -154,13 +179,47 @@ export function createTurn(deps: TurnDeps) {
         });
       case "thanks":
         return withReason({ replies: [{ body: pack.lines.thanks, buttons: standardButtons(pack) }], actions: [], memory: keep(ctx.memory), decidedBy: "rules" });
-      default:
+      default: {
+        // A question the organisation's documents answer well enough: the best passage, cited.
+        const found = await retrieve(ctx, signal);
+        if (found?.confident && found.hits[0]) {
+          const hit = found.hits[0];
+          return withReason({
+            replies: [{
+              body: hit.content,
+              buttons: standardButtons(pack),
+              metadata: { sources: [source(hit)] },
+            }],
+            actions: [],
+            memory: keep(ctx.memory),
+            decidedBy: "rules",
+          });
+        }
         return withReason({ replies: [{ body: pack.lines.fallback, buttons: standardButtons(pack) }], actions: [], memory: keep(ctx.memory), decidedBy: "rules" });
+      }
+    }
+  }
+
+  function source(hit: KnowledgeHit) {
+    return { document_id: hit.document_id, section_id: hit.section_id, title: hit.title, url: hit.url };
+  }
+
+  /** Retrieval for this message; a failing knowledge base means "nothing found", never a failed turn. */
+  async function retrieve(ctx: TurnContext, signal?: AbortSignal): Promise<KnowledgeResult | null> {
+    if (!deps.knowledge) return null;
+    const text = (ctx.message.body ?? "").trim();
+    if (text.length < 3) return null;
+    try {
+      return await deps.knowledge.retrieve(ctx.profile.org_id, text, { language: ctx.profile.settings.language, signal });
+    } catch (error) {
+      deps.logger.warn("knowledge retrieval failed", { error: (error as Error)?.name, conversation_id: ctx.conversation.id });
+      return null;
     }
   }
 
   async function llmTurn(ctx: TurnContext, pack: LanguagePack, llm: LlmBrain, signal?: AbortSignal): Promise<TurnResult> {
-    const decision = await llm.decide(ctx, { signal });
+    const knowledge = await retrieve(ctx, signal);
+    const decision = await llm.decide(ctx, { signal, knowledge });
     const action = decision.action;
     if (action?.name === "request_human") return await handoff(ctx, pack, "llm", action.reason, action.summary);
     if (action?.name === "close_conversation") return await close(ctx, pack, "llm", action.reason ?? ctx.message.body);
@@ -223,11 +282,11 @@ export function createTurn(deps: TurnDeps) {
         const code = (error as { code?: unknown })?.code;
         const reason = typeof code === "string" ? code : "error";
         deps.logger.warn("llm failed: the rule-based brain answers", { reason, conversation_id: ctx.conversation.id });
-        return await rules(ctx, pack, reason);
+        return await rules(ctx, pack, reason, options.signal);
       }
     }
     // 5. The rules.
-    return await rules(ctx, pack);
+    return await rules(ctx, pack, undefined, options.signal);
   };
 }
 
