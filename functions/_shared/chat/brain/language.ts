@@ -105,19 +105,19 @@ const fr: LanguagePack = {
   intents: {
     end_chat: { phrases: ["fin du chat", "terminer le chat", "fermer le chat", "end chat", "terminer la conversation"] },
     handoff: {
-      phrases: ["parler a quelqu un", "parler a une personne", "parler a un humain", "un conseiller", "un agent",
+      phrases: ["parler a quelquun", "parler a une personne", "parler a un humain", "un conseiller", "un agent",
                 "service client", "une vraie personne", "mettez moi en relation"],
     },
-    callback: { phrases: ["rappelez moi", "me rappeler", "rappel", "appelez moi", "un appel"], unless: ["ne m appelez pas"] },
+    callback: { phrases: ["rappelez moi", "me rappeler", "rappel", "appelez moi", "un appel"], unless: ["ne mappelez pas"] },
     resolved: {
-      phrases: ["probleme resolu", "c est resolu", "ca marche", "ca fonctionne", "c est regle", "tout est bon"],
+      phrases: ["probleme resolu", "cest resolu", "ca marche", "ca fonctionne", "cest regle", "tout est bon"],
       unless: ["pas resolu", "ne marche pas", "ne fonctionne pas", "toujours pas"],
     },
     greeting: { phrases: ["bonjour", "salut", "bonsoir", "allo"] },
     thanks: { phrases: ["merci", "merci beaucoup"] },
     cancel: { phrases: ["laisse tomber", "annuler", "non merci", "oubliez"] },
   },
-  smallTalk: ["bonjour", "salut", "merci", "oui", "non", "d accord", "ok"],
+  smallTalk: ["bonjour", "salut", "merci", "oui", "non", "daccord", "ok"],
   lines: {
     greeting: ({ company, agent, name }) =>
       `Bonjour${name ? ` ${name}` : ""} ! Je suis ${agent}, l'assistant virtuel de ${company}. Comment puis-je vous aider ?`,
