@@ -61,7 +61,7 @@ describe("answers", () => {
     const s = await session();
     const res = await chat.send(s.session_id, s.session_token, { text: "Do you cover my area?" });
     expect(res.json.messages[0].body).toBe("Yes, we cover Toronto and the GTA.");
-    const request = llm.requests.at(-1)!.body;
+    const request = llm.requests.at(-1)!.body!;
     expect(request.stream).toBe(true);
     expect(request.tools.map((t: any) => t.function.name)).toEqual(["request_human", "schedule_callback", "close_conversation"]);
     expect(request.messages[0].content).toContain("Toronto and the GTA");
