@@ -62,7 +62,8 @@ export function buildChatRuntime(config: ChatConfig, env: Env, logger: Logger, d
     outboxTarget: outboxTargetFor,
     logger,
     turnDeadlineMs: config.CHAT_TURN_DEADLINE_MS,
-    leaseSeconds: Math.max(60, Math.ceil(config.CHAT_TURN_DEADLINE_MS / 1000) * 2),
+    // Long enough for the slowest turn, short enough that the sweep finds a dead worker's message soon.
+    leaseSeconds: Math.ceil(config.CHAT_TURN_DEADLINE_MS / 1000) + 5,
   });
   return { sql, store, pipeline, outbox, llmEnabled: llm !== null };
 }
