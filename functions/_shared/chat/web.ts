@@ -96,11 +96,11 @@ function invalid(error: z.ZodError): never {
   throw new AppError("BAD_REQUEST", 400, `${first.path.join(".") || "body"}: ${first.message}`);
 }
 
-function publicMessage(m: { id: number; body: string; metadata: Record<string, unknown>; created_at: Date | string }) {
+function publicMessage(m: { id: number | string; body: string; metadata: Record<string, unknown>; created_at: Date | string }) {
   const buttons = Array.isArray(m.metadata?.buttons) ? m.metadata.buttons : undefined;
   const sources = Array.isArray(m.metadata?.sources) ? m.metadata.sources : undefined;
   return {
-    id: m.id,
+    id: Number(m.id),
     sender: "bot",
     body: m.body,
     ...(buttons ? { buttons } : {}),
