@@ -371,7 +371,7 @@ function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance, sw
       "  Chat with the demo organisation's bot on the web (rule-based: set OPENAI_API_KEY for an LLM):",
       `    curl -s -X POST ${baseUrl}/functions/v1/chat/sessions -H 'content-type: application/json' -d '{"site_key": "pinecrest-demo", "customer": {"name": "Jane"}}'`,
       "  or on WhatsApp, through the local Graph API stand-in:",
-      '    npm run whatsapp -- --from +14165550199 "I need a person"',
+      '    npm run whatsapp -- --from +14165550177 "I need a person"',
       "",
       `  WhatsApp     ${graphUrl}${process.env.WHATSAPP_GRAPH_URL ? "" : "   (local stand-in; replies printed here)"}`,
       `  Chat sweep   ${sweep}`,
