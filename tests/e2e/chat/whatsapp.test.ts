@@ -194,13 +194,17 @@ describe("messages", () => {
     graph.failNext(4, 503);
     await postWhatsApp(url, whatsappEvent(org.phoneNumberId, [textMessage("hello", from)]));
     // The policy retries once in the request; the rest is the outbox's backoff, which the sweep runs.
-    await expect.poll(async () => (await db.sql`
-      select o.attempts from public.outbox o join public.conversations c on c.id = o.conversation_id
-      where c.external_id = ${`${org.phoneNumberId}:${from}`} and o.status = 'pending'`).length, { timeout: 5000 }).toBe(1);
-    await db.sql`update public.outbox set next_attempt_at = now() where status = 'pending'`;
-    await webChat(`${server.url}/functions/v1`).sweep(SERVICE_KEY);
-    await db.sql`update public.outbox set next_attempt_at = now() where status = 'pending'`;
-    await webChat(`${server.url}/functions/v1`).sweep(SERVICE_KEY);
+    // Wait for the first failure to be recorded, then make the row due and sweep until it is sent.
+    const rowOf = async () => (await db.sql`
+      select o.status, o.attempts from public.outbox o join public.conversations c on c.id = o.conversation_id
+      where c.external_id = ${`${org.phoneNumberId}:${from}`}`)[0];
+    await expect.poll(async () => (await rowOf())?.attempts ?? 0, { timeout: 8000 }).toBeGreaterThanOrEqual(1);
+    const started = Date.now();
+    while ((await rowOf()).status !== "sent" && Date.now() - started < 20_000) {
+      await db.sql`update public.outbox set next_attempt_at = now() where status = 'pending'`;
+      await webChat(`${server.url}/functions/v1`).sweep(SERVICE_KEY);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const sent = await sentTo(`+${from}`, 1);
     expect(sent).toHaveLength(1);
     const [row] = await db.sql`
