@@ -153,7 +153,8 @@ select 'english', w from unnest(string_to_array(
   'maybe perhaps just really actually also still quick quickly okay ok yes yeah sure anyone somebody ' ||
   'someone something anything thing things get got getting let help kind sort possible possibly ' ||
   'curious interested regarding about info information good great morning afternoon evening day ' ||
-  'say said find finding look looking whether wonder wondering hoping hope', ' ')) as w
+  'say said find finding look looking whether wonder wondering hoping hope offer offered provide ' ||
+  'available come came coming much many take u ur r pls', ' ')) as w
 on conflict do nothing;
 
 -- Per-organisation thresholds of the bot's gate; null means the function's default setting
@@ -712,9 +713,9 @@ grant execute on function public.knowledge_fail_embedding_jobs(uuid[], text, tim
 -- Full text (always): the query's words become lexemes in each configuration the organisation's
 -- sections use; conversational filler (knowledge_query_stopwords) is dropped; a word the sections
 -- never use is replaced by the nearest one they do (pg_trgm similarity ≥ 0.4, words of 4+
--- characters); any lexeme may match (OR). text_score is the share of the question a section covers:
--- the summed idf of the query's lexemes it contains over the summed idf of all of them, where a word
--- no section uses weighs most; a word found only in the title or tags counts half. 1 = every word of the question is in the section; a question about
+-- characters; single letters are dropped); any lexeme may match (OR). text_score is the share of the
+-- question a section covers: the summed idf of the query's lexemes it contains over the summed idf of
+-- all of them, where a word no section uses weighs as much as the rarest word they do; a word found only in the title or tags counts half. 1 = every word of the question is in the section; a question about
 -- something the documents never mention ("can you fix my car?") scores low however the rest matches.
 -- Ties are broken by ts_rank_cd (title and heading weigh more).
 --
@@ -780,7 +781,7 @@ begin
     select distinct z.config, w.lexeme
     from sizes z
     cross join lateral unnest(tsvector_to_array(to_tsvector(z.config, left(p_query, c_max_query_chars)))) as w(lexeme)
-    where w.lexeme !~ '[''\\]'
+    where w.lexeme !~ '[''\\]' and length(w.lexeme) > 1
       and not exists (select 1 from filler f where f.config = z.config and f.lexeme = w.lexeme)
   ), resolved as (
     select a.config, coalesce(e.lexeme, f.lexeme) as lexeme, coalesce(e.sections, f.sections, 0) as df
@@ -795,7 +796,7 @@ begin
       order by extensions.similarity(t.lexeme, a.lexeme) desc, t.sections desc, t.lexeme
       limit 1) f on true
   ), weighted as (
-    select r.config, r.lexeme, ln(1 + (z.n - r.df + 0.5) / (r.df + 0.5)) as idf
+    select r.config, r.lexeme, ln(1 + (z.n - greatest(r.df, 1) + 0.5) / (greatest(r.df, 1) + 0.5)) as idf
     from resolved r join sizes z on z.config = r.config
   ), queries as (
     select w.config, sum(w.idf) as total,

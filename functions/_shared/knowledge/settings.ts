@@ -1,7 +1,7 @@
 // Knowledge-base settings from the environment, validated once with zod (README, "Settings").
 //
 //   KNOWLEDGE_MIN_TEXT_SCORE   the gate for full-text matches: the share of the question (0-1, idf
-//                              weighted) the best section must cover for the bot to answer (default 0.6)
+//                              weighted) the best section must cover for the bot to answer (default 0.65)
 //   KNOWLEDGE_MIN_SIMILARITY   the gate for vector matches: the raw cosine similarity the best section
 //                              must reach (default 0.75; tune it per model with GET knowledge/search)
 //   EMBEDDINGS_MODEL           unset: full text only. "gte-small": Supabase's built-in model on the
@@ -14,7 +14,7 @@
 import { z } from "zod";
 import { type Env, envInt, parseEnv } from "../config/env.ts";
 
-export const DEFAULT_MIN_TEXT_SCORE = 0.6;
+export const DEFAULT_MIN_TEXT_SCORE = 0.65;
 export const DEFAULT_MIN_SIMILARITY = 0.75;
 export const SUPABASE_GTE_SMALL = "gte-small";
 
