@@ -61,8 +61,18 @@ export function createKnowledgeBase(deps: {
   const { sql, settings, logger } = deps;
   const embedder = deps.embedder ?? null;
 
+  // Whether the database has the embedding column (pgvector): asked once a minute at most, so a
+  // database without it costs no embeddings call per question.
+  let vectors: { on: boolean; at: number } | null = null;
+  async function vectorsEnabled(): Promise<boolean> {
+    if (vectors && performance.now() - vectors.at < 60_000) return vectors.on;
+    const [row] = await sql<{ on: boolean }[]>`select public.knowledge_vectors_enabled() as on`;
+    vectors = { on: row.on, at: performance.now() };
+    return row.on;
+  }
+
   async function embedQuery(orgId: string, query: string, signal?: AbortSignal): Promise<number[] | null> {
-    if (!embedder) return null;
+    if (!embedder || !(await vectorsEnabled())) return null;
     try {
       const [vector] = await embedder.embed([query], {
         signal,
