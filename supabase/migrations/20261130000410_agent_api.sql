@@ -7,9 +7,11 @@
 -- SBB00 BAD_REQUEST; the API maps them to its error codes.
 
 -- A session as the API returns it: the session, its conversation's customer and channel, and the agent.
--- Who may call: the functions below, the service role. Changes nothing.
+-- security invoker: called by an agent, it reads through RLS (a session they may not see is null);
+-- called from the definer functions below, it reads as they do.
+-- Who may call: authenticated agents, the functions below, the service role. Changes nothing.
 create or replace function public.agent_session_json(p_session_id uuid) returns jsonb
-language sql stable security definer set search_path = ''
+language sql stable set search_path = ''
 as $$
   select jsonb_build_object(
     'id', s.id, 'status', s.status, 'priority', s.priority, 'required_skill', s.required_skill,
@@ -29,8 +31,15 @@ as $$
   left join public.chat_sessions cs on cs.conversation_id = c.id
   where s.id = p_session_id
 $$;
-revoke execute on function public.agent_session_json(uuid) from public, anon, authenticated;
-grant execute on function public.agent_session_json(uuid) to service_role;
+revoke execute on function public.agent_session_json(uuid) from public, anon;
+grant execute on function public.agent_session_json(uuid) to authenticated, service_role;
+
+-- Agents read the customers of their organisation (names and numbers in the queue) and the web
+-- sessions' public columns (the token hash stays ungranted).
+create policy clients_agent_read on public.clients for select to authenticated
+  using (org_id = (select public.current_agent_org_id()));
+create policy chat_sessions_agent_read on public.chat_sessions for select to authenticated
+  using (org_id = (select public.current_agent_org_id()));
 
 -- Locks the session's conversation, then the session (the file's lock order), after checking the
 -- session is in the caller's organisation (else NOT_FOUND: another organisation's ids do not exist).
