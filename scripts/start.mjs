@@ -17,6 +17,7 @@ import { migrate } from "./migrate.mjs";
 import { DEV_KEY_FILE, isDevPublicKey, loadOrCreateDevKeys } from "./dev-keys.mjs";
 import { portIsFree, startEmbeddedPostgres } from "./embedded-db.mjs";
 import { root, startDenoServer } from "./deno-server.mjs";
+import { DEV_JWT_SECRET_FILE, loadOrCreateJwtSecret } from "./agent-token.mjs";
 
 const FUNCTIONS_PORT = intFromEnv("PORT", 54321);
 const DB_PORT = intFromEnv("PGLITE_PORT", 54322);
@@ -154,8 +155,14 @@ async function main() {
     say("WARNING: SWITCHBOARD_INSECURE_SKIP_SIGNATURES is set in your environment: unsigned requests will be accepted");
   }
 
+  // Agents' JWTs: SUPABASE_JWT_SECRET from the environment, else a local one (npm run agent-token signs with it).
+  const jwt = await loadOrCreateJwtSecret();
+  say(jwt.source === "env"
+    ? "agents' JWT secret: SUPABASE_JWT_SECRET from your environment"
+    : `agents' JWT secret: ${jwt.created ? "created in" : "from"} ${path.relative(process.cwd(), DEV_JWT_SECRET_FILE)} (SUPABASE_JWT_SECRET=${jwt.secret})`);
+
   // 4. Functions -----------------------------------------------------------------------------
-  const env = { ...process.env, DATABASE_URL: databaseUrl, TELNYX_PUBLIC_KEY: publicKey };
+  const env = { ...process.env, DATABASE_URL: databaseUrl, TELNYX_PUBLIC_KEY: publicKey, SUPABASE_JWT_SECRET: jwt.secret };
   if (env.SUPABASE_DB_URL) {
     // Functions prefer SUPABASE_DB_URL; locally they must use the database started above.
     say("ignoring SUPABASE_DB_URL from your environment: the functions use the database above");
@@ -284,6 +291,9 @@ function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance }) 
       call("+14165550199", "a known caller: Jane Cooper"),
       call("+14165550142", "two clients share this number: ambiguous"),
       call("+14165550123", "an unknown caller"),
+      "",
+      "  Human agents: TOKEN=$(npm run -s agent-token -- alex@pinecrest.example), then",
+      `    curl -H "Authorization: Bearer $TOKEN" ${baseUrl}/functions/v1/agents/sessions/waiting`,
       "",
       "  Ctrl-C stops everything.",
       "",
