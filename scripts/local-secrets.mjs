@@ -14,7 +14,6 @@ export const LOCAL_SECRETS_FILE = path.join(root, ".switchboard", "local-secrets
 /** The variables made here, each with how to make a fresh value. */
 const MADE = {
   SUPABASE_SERVICE_ROLE_KEY: () => `local-service-role-${randomBytes(24).toString("base64url")}`,
-  SUPABASE_JWT_SECRET: () => randomBytes(32).toString("base64url"),
   WHATSAPP_APP_SECRET: () => randomBytes(24).toString("hex"),
   WHATSAPP_VERIFY_TOKEN: () => `local-verify-${randomBytes(8).toString("hex")}`,
   WHATSAPP_ACCESS_TOKEN: () => `local-graph-token-${randomBytes(12).toString("hex")}`,

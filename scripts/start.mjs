@@ -24,6 +24,7 @@ import { portIsFree, startEmbeddedPostgres } from "./embedded-db.mjs";
 import { root, startDenoServer } from "./deno-server.mjs";
 import { effective, LOCAL_SECRETS_FILE, loadOrCreateLocalSecrets } from "./local-secrets.mjs";
 import { startGraphApi } from "./stand-ins/graph-api.mjs";
+import { DEV_JWT_SECRET_FILE, loadOrCreateJwtSecret } from "./agent-token.mjs";
 
 const FUNCTIONS_PORT = intFromEnv("PORT", 54321);
 const DB_PORT = intFromEnv("PGLITE_PORT", 54322);
@@ -166,7 +167,7 @@ async function main() {
   // 3b. Local stand-ins for Supabase's and Meta's secrets, and for the Graph API ---------------
   const { secrets, created: madeSecrets } = await loadOrCreateLocalSecrets();
   const local = {};
-  for (const name of ["SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_JWT_SECRET", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN"]) {
+  for (const name of ["SUPABASE_SERVICE_ROLE_KEY", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN"]) {
     local[name] = effective(name, secrets);
   }
   const localNames = Object.entries(local).filter(([, v]) => v.from === "local").map(([k]) => k);
@@ -189,12 +190,19 @@ async function main() {
     say(`whatsapp: local Graph API stand-in at ${graphUrl} (replies are printed here)`);
   }
 
+  // Agents' JWTs: SUPABASE_JWT_SECRET from the environment, else a local one (npm run agent-token signs with it).
+  const jwt = await loadOrCreateJwtSecret();
+  say(jwt.source === "env"
+    ? "agents' JWT secret: SUPABASE_JWT_SECRET from your environment"
+    : `agents' JWT secret: ${jwt.created ? "created in" : "from"} ${path.relative(process.cwd(), DEV_JWT_SECRET_FILE)} (SUPABASE_JWT_SECRET=${jwt.secret})`);
+
   // 4. Functions -----------------------------------------------------------------------------
   const env = {
     ...process.env,
     DATABASE_URL: databaseUrl,
     TELNYX_PUBLIC_KEY: publicKey,
     WHATSAPP_GRAPH_URL: graphUrl,
+    SUPABASE_JWT_SECRET: jwt.secret,
     ...Object.fromEntries(Object.entries(local).map(([k, v]) => [k, v.value])),
   };
   if (env.SUPABASE_DB_URL) {
@@ -376,6 +384,8 @@ function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance, sw
       `  WhatsApp     ${graphUrl}${process.env.WHATSAPP_GRAPH_URL ? "" : "   (local stand-in; replies printed here)"}`,
       `  Chat sweep   ${sweep}`,
       `  Service key  ${local.SUPABASE_SERVICE_ROLE_KEY.from === "local" ? local.SUPABASE_SERVICE_ROLE_KEY.value : "yours (SUPABASE_SERVICE_ROLE_KEY)"}   (debug view: GET /functions/v1/chat/sessions/<id>/debug)`,
+      "  Human agents: TOKEN=$(npm run -s agent-token -- alex@pinecrest.example), then",
+      `    curl -H "Authorization: Bearer $TOKEN" ${baseUrl}/functions/v1/agents/sessions/waiting`,
       "",
       "  Ctrl-C stops everything.",
       "",

@@ -127,3 +127,26 @@ $md$)
 on conflict (id) do update set
   title = excluded.title, body = excluded.body, url = excluded.url, tags = excluded.tags,
   language = excluded.language, external_id = excluded.external_id;
+
+-- Human agents: two agents and a supervisor, each a Supabase Auth user (bootstrap.sql makes
+-- auth.users locally). `npm run agent-token -- alex@pinecrest.example` prints a token for one.
+-- The demo organisation assigns manually, so its walkthrough shows the waiting queue and Accept.
+insert into auth.users (id, email) values
+  ('00000000-0000-4000-8000-000000000701', 'alex@pinecrest.example'),
+  ('00000000-0000-4000-8000-000000000702', 'blair@pinecrest.example'),
+  ('00000000-0000-4000-8000-000000000703', 'morgan@pinecrest.example')
+on conflict (id) do nothing;
+
+insert into public.support_agents (id, org_id, user_id, display_name, email, role, status, skills, max_concurrent, timezone, shifts) values
+  ('00000000-0000-4000-8000-000000000711', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000701',
+   'Alex Rivera', 'alex@pinecrest.example', 'agent', 'online', '{hvac,billing}', 3, 'America/Toronto', null),
+  ('00000000-0000-4000-8000-000000000712', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000702',
+   'Blair Chen', 'blair@pinecrest.example', 'agent', 'online', '{plumbing}', 3, 'America/Vancouver',
+   '{"mon": [["08:00","16:00"]], "tue": [["08:00","16:00"]], "wed": [["08:00","16:00"]], "thu": [["08:00","16:00"]], "fri": [["22:00","06:00"]]}'),
+  ('00000000-0000-4000-8000-000000000713', '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000703',
+   'Morgan Lee', 'morgan@pinecrest.example', 'supervisor', 'online', '{hvac,plumbing,billing}', 5, 'America/Toronto', null)
+on conflict (id) do nothing;
+
+insert into public.agent_settings (org_id, assignment_mode) values
+  ('00000000-0000-4000-8000-000000000001', 'manual')
+on conflict (org_id) do nothing;

@@ -16,6 +16,7 @@ export type ErrorCode =
   | "REPLAYED"
   | "UNAUTHORIZED"
   | "FORBIDDEN"
+  | "CONFLICT"
   | "IP_NOT_ALLOWED"
   | "RATE_LIMITED"
   | "NOT_CONFIGURED"

@@ -30,6 +30,8 @@ export interface Lines {
   closed: string;
   thanks: string;
   queued_wait: string;
+  /** The customer ended a live session with a person; the bot is back. */
+  live_session_ended: string;
   buttons: { agent: string; callback: string; use_this_number: string; cancel: string };
 }
 
@@ -97,6 +99,7 @@ const en: LanguagePack = {
     closed: "Glad that's sorted! I've closed this conversation. Write again any time if you need us.",
     thanks: "You're welcome! Is there anything else I can help with?",
     queued_wait: "Thanks, your message is with our team. Someone will reply shortly.",
+    live_session_ended: "You've ended the chat with our team. I'm here if you need anything else.",
     buttons: { agent: "Talk to a person", callback: "Schedule a callback", use_this_number: "Call this number", cancel: "Cancel" },
   },
 };
@@ -137,6 +140,7 @@ const fr: LanguagePack = {
     closed: "Parfait ! J'ai fermé cette conversation. Écrivez-nous quand vous voulez.",
     thanks: "Avec plaisir ! Puis-je vous aider autrement ?",
     queued_wait: "Merci, votre message a été transmis à notre équipe.",
+    live_session_ended: "Vous avez quitté la conversation avec notre équipe. Je reste là si vous avez besoin d'autre chose.",
     buttons: { agent: "Parler à quelqu'un", callback: "Être rappelé", use_this_number: "Ce numéro", cancel: "Annuler" },
   },
 };
