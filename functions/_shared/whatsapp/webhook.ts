@@ -10,7 +10,7 @@
 //          their conversations (whatsapp_process_inbox) and the bot answers them; whatever a killed
 //          worker leaves, the sweep finishes. If the database cannot store the event: 503, and
 //          Meta retries.
-import type { Sql } from "../db/client.ts";
+import { createSql, type Sql } from "../db/client.ts";
 import { decodeUtf8Body, parseJson, readRawBody } from "../http/body.ts";
 import { AppError } from "../http/errors.ts";
 import { jsonResponse } from "../http/respond.ts";
@@ -31,6 +31,8 @@ export const FUNCTION_NAME = "whatsapp-webhook";
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 export interface WhatsAppWebhookDeps extends ChatRuntimeDeps {
+  /** Connections for accepting events (by default a pool of its own; see below). */
+  ackSql?: Sql;
   /** Called with message_template_status_update values (the template builder registers it). */
   onTemplateStatus?: (sql: Sql, values: Array<Record<string, unknown>>, logger: Logger) => Promise<number>;
 }
@@ -43,6 +45,9 @@ async function sameSecret(given: string, expected: string): Promise<boolean> {
 export function buildWhatsAppWebhookHandler(config: ChatConfig, env: Record<string, string | undefined>, logger: Logger, deps: WhatsAppWebhookDeps = {}) {
   const runtime = buildChatRuntime(config, env, logger, deps);
   const { sql, pipeline } = runtime;
+  // Accepting an event has connections of its own: the bot's background work (moving messages into
+  // conversations, turns, the outbox) never holds up the 200 Meta is waiting for.
+  const ackSql = deps.ackSql ?? (deps.sql ? deps.sql : createSql(config.DATABASE_URL, { max: config.WHATSAPP_ACK_DB_CONNECTIONS }));
   const flusher = createMetricsFlusher(sql, { intervalMs: config.METRICS_FLUSH_INTERVAL_MS });
 
   async function verifyHandshake(req: Request): Promise<Response> {
@@ -79,7 +84,7 @@ export function buildWhatsAppWebhookHandler(config: ChatConfig, env: Record<stri
     const accepted: number[] = [];
     try {
       for (const [numberId, messages] of event.messages) {
-        const [{ result }] = await sql`select public.whatsapp_accept(${numberId}, ${sql.json(messages as never)}) as result`;
+        const [{ result }] = await ackSql`select public.whatsapp_accept(${numberId}, ${ackSql.json(messages as never)}) as result`;
         if (!result?.known) {
           unknownNumbers.push(numberId);
           continue;
@@ -89,7 +94,7 @@ export function buildWhatsAppWebhookHandler(config: ChatConfig, env: Record<stri
         duplicates += result.duplicates as number;
       }
       if (event.statuses.length) {
-        await sql`select public.outbox_record_delivery('whatsapp', ${sql.json(event.statuses as never)})`;
+        await ackSql`select public.outbox_record_delivery('whatsapp', ${ackSql.json(event.statuses as never)})`;
       }
     } catch (error) {
       const code = (error as { code?: unknown })?.code;
