@@ -6,13 +6,17 @@
 //  baseline  bare Deno.serve reading the body and answering fixed JSON (Deno's HTTP cost alone).
 //  (a) ack   whatsapp-webhook acknowledgement latency at BENCH_CONNECTIONS (64) connections while
 //            the LLM takes 1-3 s per answer: every event is a new message (its own wamid) from one
-//            of 2,000 customers, so thousands of bot turns run in the background during the run.
+//            of 2,000 customers, so every acknowledged event also starts a bot turn in the background.
+//            Closed loop (each connection sends its next event as soon as it has the answer: the
+//            most the server takes, background work included), then open loop at BENCH_RATE (100)
+//            events/s over up to 64 connections (Meta's deliveries arrive at their own pace).
 //  (b) e2e   end-to-end reply time with the rule-based brain (no LLM): from sending the event to the
 //            Graph API server receiving the bot's reply, one message at a time, then 8 at a time.
 // Afterwards it checks the ledger: every acknowledged message answered once, none twice.
 //
 // Settings: BENCH_DURATION_MS (10000), BENCH_CONNECTIONS (64), BENCH_DATABASE_URL (loopback only).
 import { createHmac, randomUUID } from "node:crypto";
+import http from "node:http";
 import os from "node:os";
 import { execFileSync } from "node:child_process";
 import { denoBinary } from "../scripts/deno-server.mjs";
@@ -100,6 +104,43 @@ async function main() {
   const llmCallsBefore = llm.requests.length;
   const ack = await runLoad({ url, next, connections: CONNECTIONS, durationMs: DURATION_MS });
   const turnsDuring = llm.requests.length - llmCallsBefore;
+  // Open loop: events at a steady rate, whatever the answers do, on at most CONNECTIONS sockets.
+  const RATE = Number(process.env.BENCH_RATE ?? 100);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const paced = [];
+  let pacedErrors = 0;
+  const sendOne = (bytes) => new Promise((resolve) => {
+    const text = bytes.toString("latin1");
+    const body = text.slice(text.indexOf("\r\n\r\n") + 4);
+    const sig = /x-hub-signature-256: (\S+)/.exec(text)[1];
+    const started = performance.now();
+    const req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", "x-hub-signature-256": sig, "content-length": Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on("end", () => {
+        if (res.statusCode === 200) paced.push(performance.now() - started);
+        else pacedErrors += 1;
+        resolve();
+      });
+    });
+    req.on("error", () => {
+      pacedErrors += 1;
+      resolve();
+    });
+    req.end(body);
+  });
+  await new Promise((r) => setTimeout(r, 3000)); // let the closed loop's backlog settle a little
+  const inflight = [];
+  const pacedStart = performance.now();
+  for (let i = 0; performance.now() - pacedStart < DURATION_MS; i++) {
+    const due = pacedStart + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const bytes = next();
+    if (!bytes) break;
+    inflight.push(sendOne(bytes));
+  }
+  await Promise.all(inflight);
+  agent.destroy();
   const acked = cursor;
 
   console.log("");
@@ -108,6 +149,7 @@ async function main() {
   row("baseline: bare Deno.serve", base);
   row(`(a) ack, LLM 1-3 s/answer, ${CONNECTIONS} conns`, ack);
   console.log(`  (a) p99 ${fmt(ack.p99)} ms = ${fmt(ack.p99 / base.p99)}x the baseline's; throughput ${fmt(ack.rps / base.rps, 3)}x; LLM calls started during the run: ${int(turnsDuring)}`);
+  console.log(`  (a) open loop, ${RATE} events/s: p50 ${fmt(quantile(paced, 0.5))} ms, p99 ${fmt(quantile(paced, 0.99))} ms, max ${fmt(Math.max(...paced))} ms over ${paced.length} events, ${pacedErrors} errors (p99 ${fmt(quantile(paced, 0.99) / base.p99)}x the baseline's)`);
 
   // Let the backlog drain, then check the ledger: every stored message answered exactly once.
   const drainStarted = Date.now();
