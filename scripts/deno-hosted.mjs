@@ -52,7 +52,7 @@ function npm(args) {
   const cli = process.env.npm_execpath;
   const [command, argv] = cli && cli.endsWith(".js") ? [process.execPath, [cli, ...args]] : ["npm", args];
   const result = spawnSync(command, argv, {
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", process.stderr, "inherit"], // stdout stays for the path this script prints
     shell: process.platform === "win32" && command === "npm",
   });
   if (result.error) throw result.error;
