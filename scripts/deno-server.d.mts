@@ -2,6 +2,7 @@
 import type { ChildProcess } from "node:child_process";
 
 export declare const root: string;
+/** The Deno binary that runs the functions: SWITCHBOARD_DENO_BIN if set, else the npm package's. */
 export declare function denoBinary(): string;
 export declare function denoServeArgs(env?: Record<string, string | undefined>): string[];
 export interface StartDenoServerOptions {

@@ -1,7 +1,9 @@
 // Starts scripts/serve.ts (the local functions server) under Deno, for `npm start`, the benchmarks
 // and the end-to-end tests alike, so that all three run the functions the same way.
 //
-// Deno comes from the npm package `deno` (node_modules/.bin/deno). deno.json maps bare imports to
+// Deno comes from the npm package `deno` (node_modules/.bin/deno), or from SWITCHBOARD_DENO_BIN when
+// that names another binary: scripts/deno-hosted.mjs sets it to the Deno line of Supabase's hosted
+// Edge Runtime (docs/deno-versions.md), so the same tests and benchmarks run under both. deno.json maps bare imports to
 // npm: specifiers and sets nodeModulesDir "manual": Deno resolves them from the node_modules that
 // `npm ci` installed and never downloads anything itself. --no-lock keeps Deno from writing a
 // deno.lock (package-lock.json already pins every npm package). Permissions: network (serve, reach
@@ -14,7 +16,14 @@ import { fileURLToPath } from "node:url";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
+/** The Deno binary that runs the functions: SWITCHBOARD_DENO_BIN if set, else the npm package's. */
 export function denoBinary() {
+  const chosen = process.env.SWITCHBOARD_DENO_BIN;
+  if (chosen) {
+    const resolved = path.resolve(chosen);
+    if (!existsSync(resolved)) throw new Error(`SWITCHBOARD_DENO_BIN names ${resolved}, which does not exist`);
+    return resolved;
+  }
   const local = path.join(root, "node_modules", ".bin", process.platform === "win32" ? "deno.cmd" : "deno");
   if (!existsSync(local)) {
     throw new Error("Deno is not installed in node_modules: run `npm ci` (the `deno` npm package provides it)");

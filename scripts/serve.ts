@@ -13,6 +13,7 @@
 // secret) is reported at start and answers 503 NOT_CONFIGURED; the other functions still serve.
 // SIGINT/SIGTERM stop accepting requests, finish those in flight, then drain background work
 // (functions/_shared/runtime/background.ts) before exiting.
+import { discardUnreadBody } from "../functions/_shared/http/body.ts";
 import { settleBackground } from "../functions/_shared/runtime/background.ts";
 
 type Handler = (req: Request) => Promise<Response>;
@@ -108,22 +109,31 @@ function forwarded(req: Request, url: URL, rest: string): Request {
   return new Request(target, init);
 }
 
+/**
+ * An answer of the server's own, given without reading the request: the unread body is dropped first
+ * (within bounds), as instrumentHandler does for the functions, or Deno 2.1 resets the connection.
+ */
+async function answer(req: Request, body: unknown, status: number): Promise<Response> {
+  await discardUnreadBody(req);
+  return json(body, status);
+}
+
 async function route(req: Request): Promise<Response> {
   const url = new URL(req.url);
   if (url.pathname === PREFIX || url.pathname === `${PREFIX}/`) {
-    return json({ status: "ok", functions: [...functions.keys()] }, 200);
+    return await answer(req, { status: "ok", functions: [...functions.keys()] }, 200);
   }
   if (!url.pathname.startsWith(`${PREFIX}/`)) {
-    return json({ error: { code: "NOT_FOUND", message: `Functions are served under ${PREFIX}/<name>` } }, 404);
+    return await answer(req, { error: { code: "NOT_FOUND", message: `Functions are served under ${PREFIX}/<name>` } }, 404);
   }
   const rest = url.pathname.slice(PREFIX.length); // "/<name>" or "/<name>/..."
   const name = rest.split("/")[1] ?? "";
   const fn = functions.get(name);
   if (!fn) {
-    return json({ error: { code: "NOT_FOUND", message: `No function named "${name}"` } }, 404);
+    return await answer(req, { error: { code: "NOT_FOUND", message: `No function named "${name}"` } }, 404);
   }
   if (!fn.handler) {
-    return json({ error: fn.failure }, 503);
+    return await answer(req, { error: fn.failure }, 503);
   }
   try {
     return await fn.handler(forwarded(req, url, rest));
@@ -146,6 +156,7 @@ const server = Deno.serve({
   hostname,
   onListen({ hostname, port }) {
     const base = `http://${hostname}:${port}`;
+    say(`Deno ${Deno.version.deno}`);
     for (const fn of functions.values()) {
       say(
         fn.handler

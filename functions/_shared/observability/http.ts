@@ -1,7 +1,9 @@
 // Wraps a handler with what every function needs: a request id (the caller's x-request-id when sane,
 // else a new one) on every log line, on the response and in error bodies; errors turned into
 // responses by errorResponse() only; one access log line; request, latency and error metrics; and
-// the X-Response-Time and X-Switchboard-Version headers on every answer.
+// the X-Response-Time and X-Switchboard-Version headers on every answer. A request body the handler
+// did not read (an early refusal) is dropped, within bounds, before the answer goes out, so that
+// Deno 2.1 (Supabase's hosted line) does not reset the connection under it (http/body.ts).
 //
 //   export default function buildHandler(env) {
 //     return instrumentHandler("my-fn", logger, async (req, ctx) => { … ctx.requestId … ctx.logger … });
@@ -10,6 +12,7 @@
 // ctx.logger is a child logger carrying request_id: hand it (and ctx.requestId) to background tasks
 // (runInBackground(task, ctx.logger)) and outbound calls (policy.fetch(…, { requestId })) so the whole
 // piece of work can be followed in the logs.
+import { discardUnreadBody } from "../http/body.ts";
 import { AppError, errorResponse } from "../http/errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { requestIdFrom } from "../runtime/request-id.ts";
@@ -84,6 +87,7 @@ export function instrumentHandler(fn: string, logger: Logger, handle: ContextHan
       ...(code ? { code } : {}),
       ...ctx.logFields,
     });
+    await discardUnreadBody(req);
     return response;
   };
 }

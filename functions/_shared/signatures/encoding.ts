@@ -3,8 +3,16 @@
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const HEX = /^(?:[0-9a-fA-F]{2})+$/;
 
+/**
+ * Bytes backed by a plain ArrayBuffer, which Web Crypto accepts as a BufferSource as they are. Spelt
+ * as what `slice()` returns rather than `Uint8Array<ArrayBuffer>`: Uint8Array is generic only from
+ * TypeScript 5.7, and Deno 2.1 (Supabase's hosted line, docs/deno-versions.md) type-checks with 5.6,
+ * where this is plain `Uint8Array`.
+ */
+export type OwnBytes = ReturnType<Uint8Array["slice"]>;
+
 /** Standard base64 (with padding) to bytes; null when the text is not canonical base64. */
-export function decodeBase64(text: string): Uint8Array<ArrayBuffer> | null {
+export function decodeBase64(text: string): OwnBytes | null {
   const clean = text.trim();
   if (clean === "" || !BASE64.test(clean)) return null;
   const binary = atob(clean);
@@ -24,7 +32,7 @@ export function encodeBase64Url(bytes: Uint8Array): string {
   return encodeBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export function decodeHex(text: string): Uint8Array<ArrayBuffer> | null {
+export function decodeHex(text: string): OwnBytes | null {
   if (!HEX.test(text)) return null;
   const bytes = new Uint8Array(text.length / 2);
   for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(text.slice(i * 2, i * 2 + 2), 16);

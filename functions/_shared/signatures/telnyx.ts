@@ -3,7 +3,7 @@
 // Source: developers.telnyx.com "Receiving webhooks" (webhook signing). Telnyx's docs give no
 // tolerance; every official SDK uses 300 s in both directions, and so do we.
 import { AppError } from "../http/errors.ts";
-import { decodeBase64 } from "./encoding.ts";
+import { decodeBase64, type OwnBytes } from "./encoding.ts";
 import { checkSignedTimestamp } from "./timestamp.ts";
 
 export const TELNYX_TOLERANCE_SECONDS = 300;
@@ -17,12 +17,12 @@ const SPKI_ED25519_PREFIX = new Uint8Array([
  * Reads TELNYX_PUBLIC_KEY: base64 of the raw 32-byte key, or of its SPKI DER form (as the Portal
  * sometimes shows it, starting "MCowBQYDK2Vw"). PEM armour is accepted too. Throws on anything else.
  */
-export function decodeTelnyxPublicKey(text: string): Uint8Array<ArrayBuffer> {
+export function decodeTelnyxPublicKey(text: string): OwnBytes {
   const body = text
     .replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "")
     .replace(/\s+/g, "");
   const bytes = decodeBase64(body);
-  let raw: Uint8Array<ArrayBuffer> | null = null;
+  let raw: OwnBytes | null = null;
   if (bytes?.length === 32) raw = bytes;
   if (bytes?.length === 44 && SPKI_ED25519_PREFIX.every((b, i) => bytes[i] === b)) raw = bytes.slice(12);
   if (!raw) {
