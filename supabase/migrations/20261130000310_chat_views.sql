@@ -130,6 +130,7 @@ revoke execute on function public.request_chat_sweep() from public, anon, authen
 -- minute of arriving.
 select public.register_scheduled_job('switchboard-chat-sweep',
   case when exists (select 1 from pg_catalog.pg_extension e where e.extname = 'pg_cron'
-                    and string_to_array(e.extversion, '.')::int[] >= array[1, 5])
+                    -- extversion may carry a packaging suffix ("1.4-1"): compare major.minor only.
+                    and (regexp_match(e.extversion, '^([0-9]+)\.([0-9]+)'))::int[] >= array[1, 5])
        then '30 seconds' else '* * * * *' end,
   'select public.request_chat_sweep()');
