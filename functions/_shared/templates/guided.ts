@@ -366,8 +366,10 @@ export function guidedTurn(input: TurnInput): TurnOutcome {
       memory.suggested_button = button
         ? { type: "QUICK_REPLY", text: button[1].trim().replace(/^./, (c) => c.toUpperCase()), url: null, example: null, phone_number: null }
         : null;
+      // A language code (en_US) counts anywhere; a language's name only as "in Spanish".
       const lang = parseLanguage(message);
-      if (lang && /\b(in|language)\b/i.test(message)) draft.language = lang;
+      const hasCode = message.split(/[\s,;]+/).some((t) => TEMPLATE_LANGUAGES.has(t.replace(/[.!]+$/, "")) && t.length > 2);
+      if (lang && (hasCode || /\b(in|language)\b/i.test(message))) draft.language = lang;
       lastAction = "described";
     } else if (answered) lastAction = `answered_${pending[0]}`;
     else lastAction = "not_understood";
