@@ -41,3 +41,13 @@ insert into public.jobs (id, org_id, client_id, status, services, scheduled_at, 
    -- 14:00 UTC: mid-morning in Toronto.
    'scheduled', '["Water heater inspection"]', date_trunc('day', now()) + interval '6 days 14 hours', null, 95.00, 0)
 on conflict (id) do nothing;
+
+-- Chat: the demo organisation's web-chat widget key and its WhatsApp number (Meta's phone_number_id;
+-- `npm start` answers Graph API calls for it locally).
+insert into public.chat_sites (id, org_id, site_key, name) values
+  ('00000000-0000-4000-8000-000000000501', '00000000-0000-4000-8000-000000000001', 'pinecrest-demo', 'pinecrest.example website')
+on conflict (id) do nothing;
+
+insert into public.whatsapp_numbers (id, org_id, phone_number_id, display_phone_number) values
+  ('00000000-0000-4000-8000-000000000601', '00000000-0000-4000-8000-000000000001', '100000000000001', '+1 416 555 0100')
+on conflict (id) do nothing;

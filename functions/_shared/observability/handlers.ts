@@ -26,7 +26,7 @@ const schema = z.object({
   HEALTH_QUEUE_TABLES: z
     .string()
     .optional()
-    .transform((v) => (v ?? "public.outbox").split(",").map((t) => t.trim()).filter(Boolean))
+    .transform((v) => (v ?? "public.outbox_undelivered,public.inbound_jobs").split(",").map((t) => t.trim()).filter(Boolean))
     .refine((list) => list.every((t) => /^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/.test(t)), "schema.table names, comma-separated"),
   HEALTH_QUEUE_DEPTH_WARN: envInt(1000, 0, 1_000_000_000),
   HEALTH_DB_TIMEOUT_MS: envInt(1000, 50, 10_000),

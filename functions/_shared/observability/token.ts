@@ -10,9 +10,14 @@ async function digest(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text) as BufferSource));
 }
 
-export async function requireBearerToken(req: Request, expected: string | undefined, what: string): Promise<void> {
+export async function requireBearerToken(
+  req: Request,
+  expected: string | undefined,
+  what: string,
+  setting = "METRICS_TOKEN",
+): Promise<void> {
   if (!expected || expected.length < MIN_TOKEN_LENGTH) {
-    throw new AppError("NOT_CONFIGURED", 503, `${what} is disabled: set METRICS_TOKEN (${MIN_TOKEN_LENGTH}+ characters)`);
+    throw new AppError("NOT_CONFIGURED", 503, `${what} is disabled: set ${setting} (${MIN_TOKEN_LENGTH}+ characters)`);
   }
   const header = req.headers.get("authorization") ?? "";
   const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header.trim());

@@ -19,6 +19,11 @@ export function encodeBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
+/** base64url without padding (RFC 4648 §5): for tokens that travel in headers and URLs. */
+export function encodeBase64Url(bytes: Uint8Array): string {
+  return encodeBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
 export function decodeHex(text: string): Uint8Array<ArrayBuffer> | null {
   if (!HEX.test(text)) return null;
   const bytes = new Uint8Array(text.length / 2);

@@ -126,19 +126,19 @@ describe("GET /health/detailed", () => {
 
   it("counts queue tables that exist and flags a long queue", async () => {
     resetBreakers();
-    await db.sql.unsafe("create table public.outbox (id bigint generated always as identity, payload text)");
-    await db.sql.unsafe("insert into public.outbox (payload) select 'x' from generate_series(1, 7)");
+    await db.sql.unsafe("create table public.test_queue (id bigint generated always as identity, payload text)");
+    await db.sql.unsafe("insert into public.test_queue (payload) select 'x' from generate_series(1, 7)");
     try {
       const h = buildHealth(
-        { DATABASE_URL: db.url, METRICS_TOKEN: TOKEN, HEALTH_QUEUE_TABLES: "public.outbox,public.missing_table", HEALTH_QUEUE_DEPTH_WARN: "5" },
+        { DATABASE_URL: db.url, METRICS_TOKEN: TOKEN, HEALTH_QUEUE_TABLES: "public.test_queue,public.missing_table", HEALTH_QUEUE_DEPTH_WARN: "5" },
         { sql: db.sql, logger },
       );
       const body = await (await get(h, "/health/detailed", TOKEN)).json();
-      expect(body.checks.queues["outbox"] ?? body.checks.queues["public.outbox"]).toBe(7);
+      expect(body.checks.queues["test_queue"] ?? body.checks.queues["public.test_queue"]).toBe(7);
       expect(Object.keys(body.checks.queues)).not.toContain("public.missing_table");
       expect(body.status).toBe("degraded");
     } finally {
-      await db.sql.unsafe("drop table public.outbox");
+      await db.sql.unsafe("drop table public.test_queue");
     }
   });
 

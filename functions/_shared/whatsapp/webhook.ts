@@ -1,0 +1,142 @@
+// The WhatsApp Cloud API channel, function `whatsapp-webhook`: a thin adapter over the chat pipeline.
+//
+//   GET  whatsapp-webhook?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…
+//        → 200 text/plain <challenge> when the token is WHATSAPP_VERIFY_TOKEN, else 403
+//   POST whatsapp-webhook   (X-Hub-Signature-256 over the raw body, WHATSAPP_APP_SECRET)
+//        → 200 {"received", "duplicates", ...} as soon as every message is stored (one statement
+//          per business number: message + job, replays ignored by wamid); delivery statuses are
+//          recorded; template status updates are handed to the template module when it is there.
+//        The bot's work happens after the answer (in the background); a message whose worker dies
+//        is answered by the sweep. If the database cannot store the event: 503, and Meta retries.
+import type { Sql } from "../db/client.ts";
+import { decodeUtf8Body, parseJson, readRawBody } from "../http/body.ts";
+import { AppError } from "../http/errors.ts";
+import { jsonResponse } from "../http/respond.ts";
+import type { Logger } from "../log/logger.ts";
+import { describeError, instrumentHandler, type RequestContext } from "../observability/http.ts";
+import { metrics } from "../observability/index.ts";
+import { createMetricsFlusher } from "../observability/store.ts";
+import { runInBackground } from "../runtime/background.ts";
+import { timingSafeEqual, utf8 } from "../signatures/encoding.ts";
+import { verifyMetaSignature } from "../signatures/meta.ts";
+import type { ChatConfig } from "../chat/config.ts";
+import { buildChatRuntime, type ChatRuntimeDeps } from "../chat/runtime.ts";
+import { parseWebhookEvent } from "./events.ts";
+
+export const FUNCTION_NAME = "whatsapp-webhook";
+/** Meta: "Webhook payloads can be up to 3 MB." */
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export interface WhatsAppWebhookDeps extends ChatRuntimeDeps {
+  /** Called with message_template_status_update values (the template builder registers it). */
+  onTemplateStatus?: (sql: Sql, values: Array<Record<string, unknown>>, logger: Logger) => Promise<number>;
+}
+
+async function sameSecret(given: string, expected: string): Promise<boolean> {
+  const digest = async (t: string) => new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(t) as BufferSource));
+  return timingSafeEqual(await digest(given), await digest(expected));
+}
+
+export function buildWhatsAppWebhookHandler(config: ChatConfig, env: Record<string, string | undefined>, logger: Logger, deps: WhatsAppWebhookDeps = {}) {
+  const runtime = buildChatRuntime(config, env, logger, deps);
+  const { sql, pipeline } = runtime;
+  const flusher = createMetricsFlusher(sql, { intervalMs: config.METRICS_FLUSH_INTERVAL_MS });
+
+  async function verifyHandshake(req: Request): Promise<Response> {
+    if (!config.WHATSAPP_VERIFY_TOKEN) {
+      throw new AppError("NOT_CONFIGURED", 503, "whatsapp-webhook is not configured: set WHATSAPP_VERIFY_TOKEN");
+    }
+    const params = new URL(req.url).searchParams;
+    const mode = params.get("hub.mode");
+    const token = params.get("hub.verify_token") ?? "";
+    const challenge = params.get("hub.challenge") ?? "";
+    if (mode !== "subscribe" || !challenge || challenge.length > 256 || !(await sameSecret(token, config.WHATSAPP_VERIFY_TOKEN))) {
+      throw new AppError("FORBIDDEN", 403, "Verification failed");
+    }
+    return new Response(challenge, { status: 200, headers: { "content-type": "text/plain" } });
+  }
+
+  async function receive(req: Request, ctx: RequestContext): Promise<Response> {
+    if (!config.WHATSAPP_APP_SECRET) {
+      throw new AppError("NOT_CONFIGURED", 503, "whatsapp-webhook is not configured: set WHATSAPP_APP_SECRET");
+    }
+    const raw = await readRawBody(req, MAX_BODY_BYTES);
+    await verifyMetaSignature(config.WHATSAPP_APP_SECRET, req.headers, raw);
+    const payload = parseJson(decodeUtf8Body(raw));
+    const event = parseWebhookEvent(payload);
+    if ((payload as { object?: unknown })?.object !== "whatsapp_business_account") {
+      throw new AppError("INVALID_EVENT", 422, "Not a WhatsApp Business Account event");
+    }
+
+    let received = 0;
+    let duplicates = 0;
+    const unknownNumbers: string[] = [];
+    const toAnswer = new Set<string>();
+    try {
+      for (const [numberId, messages] of event.messages) {
+        const [{ result }] = await sql`select public.whatsapp_ingest(${numberId}, ${sql.json(messages as never)}) as result`;
+        if (result?.error === "unknown_number") {
+          unknownNumbers.push(numberId);
+          continue;
+        }
+        for (const r of result.results as Array<{ duplicate: boolean; conversation_id: string }>) {
+          if (r.duplicate) duplicates += 1;
+          else {
+            received += 1;
+            toAnswer.add(r.conversation_id);
+          }
+        }
+      }
+      if (event.statuses.length) {
+        await sql`select public.outbox_record_delivery('whatsapp', ${sql.json(event.statuses as never)})`;
+      }
+    } catch (error) {
+      const code = (error as { code?: unknown })?.code;
+      if (typeof code === "string" && (code.startsWith("22") || code.startsWith("23"))) {
+        ctx.logger.warn("event refused by the database", { error: describeError(error) });
+        throw new AppError("INVALID_EVENT", 422, "The event could not be stored as sent");
+      }
+      ctx.logger.error("event not stored", { error: describeError(error) });
+      throw new AppError("UNAVAILABLE", 503, "Temporarily unavailable, retry later", { "retry-after": "5" });
+    }
+
+    let templates = 0;
+    if (event.templateUpdates.length) {
+      if (deps.onTemplateStatus) {
+        templates = await deps.onTemplateStatus(sql, event.templateUpdates, ctx.logger);
+      } else {
+        ctx.logger.info("template status updates ignored: no template module", { count: event.templateUpdates.length });
+      }
+    }
+    if (unknownNumbers.length) ctx.logger.warn("messages for an unknown phone_number_id", { phone_number_ids: unknownNumbers });
+    if (event.skipped) ctx.logger.warn("webhook elements skipped", { skipped: event.skipped });
+    ctx.logFields.received = received;
+    ctx.logFields.duplicates = duplicates;
+    metrics.event(FUNCTION_NAME, received ? "stored" : duplicates ? "duplicate" : "other");
+
+    // The answer leaves now; the bot works after it.
+    for (const conversationId of toAnswer) {
+      runInBackground(() => pipeline.answerConversation(conversationId, ctx.logger, ctx.requestId), ctx.logger);
+    }
+    return jsonResponse({
+      received,
+      duplicates,
+      statuses: event.statuses.length,
+      templates,
+      ...(unknownNumbers.length ? { unknown_phone_number_ids: unknownNumbers } : {}),
+    }, 200);
+  }
+
+  return instrumentHandler(FUNCTION_NAME, logger, async (req, ctx) => {
+    try {
+      let path = new URL(req.url).pathname;
+      if (path.startsWith("/functions/v1/")) path = path.slice("/functions/v1".length);
+      if (path.replace(/\/+$/, "") !== "/whatsapp-webhook") throw new AppError("NOT_FOUND", 404, "No such route");
+      if (req.method === "GET") return await verifyHandshake(req);
+      if (req.method === "POST") return await receive(req, ctx);
+      throw new AppError("METHOD_NOT_ALLOWED", 405, "Use GET or POST", { allow: "GET, POST" });
+    } finally {
+      flusher.maybeFlush(ctx.logger);
+    }
+  });
+}

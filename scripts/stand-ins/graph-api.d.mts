@@ -1,0 +1,22 @@
+export interface SentMessage {
+  id: string;
+  phone_number_id: string;
+  to: string;
+  type: string;
+  body: Record<string, any>;
+  received_at: string;
+}
+export interface GraphApi {
+  url: string;
+  sent: SentMessage[];
+  failNext(n: number, status?: number, extra?: { code?: number; message?: string }): void;
+  setDelay(ms: number): void;
+  clear(): void;
+  close(): Promise<void>;
+}
+export function startGraphApi(options?: {
+  port?: number;
+  host?: string;
+  tokens?: string[] | null;
+  onSend?: (sent: SentMessage) => void;
+}): Promise<GraphApi>;
