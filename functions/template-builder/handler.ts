@@ -19,8 +19,9 @@ import { createMetricsFlusher } from "../_shared/observability/store.ts";
 import { createOutboundPolicy } from "../_shared/resilience/policy.ts";
 import { DEFAULT_GRAPH_URL } from "../_shared/templates/graph.ts";
 import { createTemplateBuilderHandler } from "../_shared/templates/handler.ts";
-import type { TemplateModel } from "../_shared/templates/llm-flow.ts";
+import { createLlmTemplateModel, type TemplateModel } from "../_shared/templates/llm-flow.ts";
 import type { Sql } from "../_shared/db/client.ts";
+import { createLlmCallRecorder, createLlmClient, llmSettingsFromEnv } from "../_shared/llm/index.ts";
 
 const settings = z.object({
   SUPABASE_JWT_SECRET: z.string().optional().transform((v) => v?.trim() || null)
@@ -28,7 +29,6 @@ const settings = z.object({
   SUPABASE_SERVICE_ROLE_KEY: z.string().optional().transform((v) => v?.trim() || null)
     .refine((v) => v === null || v.length >= 16, "must be at least 16 characters"),
   SUPABASE_URL: z.string().optional().transform((v) => v?.trim() || null),
-  OPENAI_API_KEY: z.string().optional().transform((v) => v?.trim() || null),
   TEMPLATE_BUILDER_MODE: z.enum(["auto", "guided", "llm"]).optional().default("auto"),
   WHATSAPP_GRAPH_URL: z.string().optional().transform((v) => (v?.trim() || DEFAULT_GRAPH_URL).replace(/\/+$/, ""))
     .refine((v) => /^https?:\/\/[^\s]+$/.test(v), "must be an http(s) URL"),
@@ -67,10 +67,18 @@ export default function buildHandler(env: Env, deps: TemplateBuilderDeps = {}): 
       throw new ConfigError("SUPABASE_JWT_SECRET is required on a hosted project (the demo organisation is for local use only)");
     }
     if (!config.SUPABASE_JWT_SECRET) logger.warn("template-builder: no SUPABASE_JWT_SECRET, every caller acts for the demo organisation");
-    const model = deps.model ?? null;
-    const wantsLlm = config.TEMPLATE_BUILDER_MODE === "llm" || (config.TEMPLATE_BUILDER_MODE === "auto" && !!config.OPENAI_API_KEY);
-    if (wantsLlm && !model) throw new ConfigError("TEMPLATE_BUILDER_MODE=llm needs OPENAI_API_KEY");
+    const llm = llmSettingsFromEnv(env);
+    const wantsLlm = config.TEMPLATE_BUILDER_MODE === "llm" || (config.TEMPLATE_BUILDER_MODE === "auto" && (!!llm || !!deps.model));
+    if (wantsLlm && !llm && !deps.model) throw new ConfigError("TEMPLATE_BUILDER_MODE=llm needs OPENAI_API_KEY");
     const sql = deps.sql ?? createSql(url!, { max: config.DB_MAX_CONNECTIONS, statementTimeoutMs: 5000 });
+    // Every model call lands in llm_calls (purpose 'template', subject_id = the session), which the
+    // debug view reads.
+    const model: TemplateModel | null = !wantsLlm
+      ? null
+      : deps.model ?? createLlmTemplateModel(
+        createLlmClient(llm!, { recorder: createLlmCallRecorder(sql, logger), logger }),
+        { temperature: llm!.temperature },
+      );
     const flusher = createMetricsFlusher(sql, { intervalMs: config.METRICS_FLUSH_INTERVAL_MS });
     return createTemplateBuilderHandler({
       sql,
