@@ -51,3 +51,10 @@ on conflict (id) do nothing;
 insert into public.whatsapp_numbers (id, org_id, phone_number_id, display_phone_number) values
   ('00000000-0000-4000-8000-000000000601', '00000000-0000-4000-8000-000000000001', '100000000000001', '+1 416 555 0100')
 on conflict (id) do nothing;
+
+-- The template builder: the demo organisation's WhatsApp Business Account, pointing at nothing real.
+-- Its WABA id and token are those of the local Graph API stand-in (scripts/stand-ins/whatsapp-graph.mjs),
+-- so `POST template-builder/session/{id}/submit` works against it locally.
+insert into public.whatsapp_template_accounts (org_id, waba_id, access_token) values
+  ('00000000-0000-4000-8000-000000000001', '102290129340398', 'EAAG-local-test-token-0123456789')
+on conflict (org_id) do nothing;

@@ -19,4 +19,4 @@ export interface GraphServer {
   close(): Promise<void>;
 }
 
-export function startGraphServer(options?: { token?: string; wabaId?: string }): Promise<GraphServer>;
+export function startGraphServer(options?: { token?: string; wabaId?: string; port?: number }): Promise<GraphServer>;

@@ -86,7 +86,7 @@ export async function startGraphServer(options = {}) {
       res.end(payload);
     });
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}/${VERSION}`,
@@ -102,4 +102,13 @@ export async function startGraphServer(options = {}) {
       await new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+// Run by hand: `node scripts/stand-ins/whatsapp-graph.mjs [port]` serves the stand-in (default port
+// 54330) for `WHATSAPP_GRAPH_URL=http://127.0.0.1:54330/v21.0 npm start`, with the WABA id and token
+// of the demo organisation's seed row.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const port = Number(process.argv[2] ?? 54330);
+  const graph = await startGraphServer({ port });
+  console.log(`Graph API stand-in: WHATSAPP_GRAPH_URL=${graph.url} (WABA ${graph.wabaId})`);
 }
