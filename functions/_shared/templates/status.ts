@@ -72,3 +72,28 @@ export function templateStatusChanges(body: unknown): { wabaId: string | null; v
   }
   return out;
 }
+
+/**
+ * The whatsapp-webhook function's hook (WhatsAppWebhookDeps.onTemplateStatus): applies each
+ * message_template_status_update value it received and returns how many were new. The webhook does not
+ * pass the entry's WABA id, so any submission with that Meta template id moves (Meta's ids are global,
+ * and the request's signature already proved it came from Meta). Malformed values are logged and
+ * skipped: Meta would otherwise retry the whole delivery for days.
+ */
+export async function applyTemplateStatusValues(
+  sql: Sql,
+  values: Array<Record<string, unknown>>,
+  logger?: { warn(msg: string, fields?: Record<string, unknown>): void },
+): Promise<number> {
+  let applied = 0;
+  for (const value of values) {
+    try {
+      const r = await applyTemplateStatusUpdate(sql, value);
+      if (!r.duplicate) applied++;
+    } catch (error) {
+      if (error instanceof AppError && error.code === "INVALID_EVENT") logger?.warn("template status update skipped: malformed value");
+      else throw error;
+    }
+  }
+  return applied;
+}

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signMeta } from "../../../functions/_shared/signatures/meta.ts";
 import { applyTemplateStatusUpdate, templateStatusChanges } from "../../../functions/_shared/templates/status.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/database.ts";
+import buildWhatsAppWebhook from "../../../functions/whatsapp-webhook/handler.ts";
 import { builder, call, type Handler } from "./support.ts";
 
 const ORG = "e0000000-0000-4000-8000-000000000001";
@@ -102,5 +103,19 @@ describe("POST template-builder/webhook", () => {
     const res = await call(open, "POST", "webhook", envelope({ event: "APPROVED", message_template_id: 1 }));
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe("NOT_CONFIGURED");
+  });
+});
+
+describe("whatsapp-webhook with the template module", () => {
+  it("moves the submission when Meta's status update arrives at whatsapp-webhook", async () => {
+    const webhook = buildWhatsAppWebhook({ DATABASE_URL: db.url, WHATSAPP_APP_SECRET: SECRET, LOG_LEVEL: "error", METRICS_FLUSH_INTERVAL_MS: "0" });
+    const body = envelope({ event: "APPROVED", message_template_id: 1689556908129832, reason: "NONE" });
+    const res = await webhook(new Request("http://localhost/functions/v1/whatsapp-webhook", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-hub-signature-256": await signMeta(SECRET, body) },
+      body,
+    }));
+    expect(res.status).toBe(200);
+    expect((await statusOf()).status).toBe("APPROVED");
   });
 });
