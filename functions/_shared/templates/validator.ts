@@ -35,7 +35,9 @@ export const LIMITS = {
   buttonText: 25,
   urlLength: 2000,
   phoneLength: 20,
-  copyCodeExample: 15,
+  copyCodeExample: 20,
+  /** The older copy of Meta's page: longer examples get a warning. */
+  copyCodeExampleSafe: 15,
   expiryMin: 1,
   expiryMax: 90,
   supportedAppsMax: 5,
@@ -470,6 +472,8 @@ function checkButtons(component: Json, path: string, s: Scope): void {
       const example = button.example;
       if (!isNonEmptyString(example) || chars(example) > LIMITS.copyCodeExample) {
         s.out.add("BUTTON_COPY_CODE_EXAMPLE", `${bpath}.example`, `a copy-code button needs an example code of at most ${LIMITS.copyCodeExample} characters`);
+      } else if (chars(example) > LIMITS.copyCodeExampleSafe) {
+        s.out.add("BUTTON_COPY_CODE_EXAMPLE_LENGTH", `${bpath}.example`, `copy-code examples longer than ${LIMITS.copyCodeExampleSafe} characters may be refused`);
       }
       if (s.category === "UTILITY") s.out.add("BUTTON_COPY_CODE_UTILITY", `${bpath}.type`, "some providers refuse COPY_CODE in UTILITY templates");
     }
@@ -504,9 +508,9 @@ function checkUrlButton(button: Json, bpath: string, s: Scope): void {
   }
   if (tokens.length >= 1) {
     const example = button.example;
-    const values = Array.isArray(example) ? example : typeof example === "string" ? [example] : [];
-    if (values.length === 0 || !values.every(isNonEmptyString)) {
-      s.out.add("BUTTON_URL_EXAMPLE_REQUIRED", `${bpath}.example`, "a URL with a variable needs an example, e.g. [\"summer2023\"]");
+    // Meta's shape is an array holding the one example: ["summer2023"].
+    if (!Array.isArray(example) || example.length !== 1 || !isNonEmptyString(example[0])) {
+      s.out.add("BUTTON_URL_EXAMPLE_REQUIRED", `${bpath}.example`, "a URL with a variable needs an example as an array, e.g. [\"summer2023\"]");
     }
   }
   try {

@@ -128,6 +128,20 @@ describe("the LLM flow", () => {
     expect(await turnsOf(id)).toBe(0);
   });
 
+  it("answers 409 CONFLICT to the slower of two messages sent at once to one session", async () => {
+    const id = await start();
+    // The first request's model call is slow; the second is answered and saved meanwhile.
+    llm.setResponder((body, info) => ({ ...templateModelResponder(body), delayMs: info.index === 0 ? 600 : 0 }));
+    const slow = say(id, "An appointment reminder");
+    await new Promise((r) => setTimeout(r, 150));
+    const fast = await say(id, "In English");
+    const late = await slow;
+    expect(fast.status).toBe(200);
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe("CONFLICT");
+    expect(await turnsOf(id)).toBe(1);
+  });
+
   it("shows every LLM request and response with its latency in the debug view", async () => {
     const id = await start();
     await say(id, "An appointment reminder in English");

@@ -351,7 +351,9 @@ export const CORPUS: CorpusCase[] = [
   { name: "shortened URL", errors: [], warnings: ["BUTTON_URL_SHORTENER"], payload: utility(OK_BODY, buttons(url("https://bit.ly/3xYz"))) },
   { name: "phone number too long", errors: ["BUTTON_PHONE_INVALID"], payload: utility(OK_BODY, buttons(phone("+1 (555) 005-1310 ext 12345"))) },
   { name: "copy code without example", errors: ["BUTTON_COPY_CODE_EXAMPLE"], payload: marketing(OK_BODY, buttons({ type: "COPY_CODE" })) },
-  { name: "copy code example over 15", errors: ["BUTTON_COPY_CODE_EXAMPLE"], payload: marketing(OK_BODY, buttons({ type: "COPY_CODE", example: "SPRING-2026-SAVE20" })) },
+  { name: "copy code example of 18 characters (15 or 20?)", errors: [], warnings: ["BUTTON_COPY_CODE_EXAMPLE_LENGTH"], payload: marketing(OK_BODY, buttons({ type: "COPY_CODE", example: "SPRING-2026-SAVE20" })) },
+  { name: "copy code example over 20", errors: ["BUTTON_COPY_CODE_EXAMPLE"], payload: marketing(OK_BODY, buttons({ type: "COPY_CODE", example: "SPRING-2026-SAVE-20-NOW" })) },
+  { name: "URL example given as a string, not an array", errors: ["BUTTON_URL_EXAMPLE_REQUIRED"], payload: utility(OK_BODY, buttons(url("https://example.com/track/{{1}}", { example: "A1" }))) },
   { name: "copy code in a UTILITY template", errors: [], warnings: ["BUTTON_COPY_CODE_UTILITY"], payload: utility(OK_BODY, buttons({ type: "COPY_CODE", example: "A1B2" })) },
   { name: "OTP button in a MARKETING template", errors: ["BUTTON_OTP_CATEGORY"], payload: marketing(OK_BODY, buttons(otp())) },
 
