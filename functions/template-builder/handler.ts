@@ -10,6 +10,8 @@
 //   TEMPLATE_SUBMIT_TIMEOUT_MS       one template creation request (default 10000)
 //   WHATSAPP_APP_SECRET              verifies X-Hub-Signature-256 on POST webhook (comma-separated while rotating)
 //   WHATSAPP_VERIFY_TOKEN            answers Meta's GET webhook handshake
+//   TEMPLATE_RATE_LIMIT_ORG_PER_MINUTE  chat turns + new sessions + submissions per organisation (default 60, 0 = off)
+//   RATE_LIMIT_STORE, REDIS_URL      the shared rate-limit store (as the integrations function)
 import { z } from "zod";
 import { ConfigError, databaseUrlFrom, type Env, envInt, parseEnv } from "../_shared/config/env.ts";
 import { createSql } from "../_shared/db/client.ts";
@@ -17,6 +19,7 @@ import { failClosedHandler } from "../_shared/http/fail-closed.ts";
 import { createLogger, type LogLevel } from "../_shared/log/logger.ts";
 import { createMetricsFlusher } from "../_shared/observability/store.ts";
 import { createOutboundPolicy } from "../_shared/resilience/policy.ts";
+import { createRateLimiter, createRateLimitStore } from "../_shared/ratelimit/index.ts";
 import { DEFAULT_GRAPH_URL } from "../_shared/templates/graph.ts";
 import { createTemplateBuilderHandler } from "../_shared/templates/handler.ts";
 import { createLlmTemplateModel, type TemplateModel } from "../_shared/templates/llm-flow.ts";
@@ -35,6 +38,9 @@ const settings = z.object({
   TEMPLATE_SUBMIT_TIMEOUT_MS: envInt(10_000, 500, 60_000),
   WHATSAPP_APP_SECRET: z.string().optional().transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0)),
   WHATSAPP_VERIFY_TOKEN: z.string().optional().transform((v) => v?.trim() || null),
+  TEMPLATE_RATE_LIMIT_ORG_PER_MINUTE: envInt(60, 0, 1_000_000),
+  RATE_LIMIT_STORE: z.enum(["auto", "postgres", "redis", "memory"]).optional().default("auto"),
+  REDIS_URL: z.string().optional().transform((v) => v?.trim() || undefined),
   DB_MAX_CONNECTIONS: envInt(4, 1, 50),
   METRICS_FLUSH_INTERVAL_MS: envInt(10_000, 1000, 3_600_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).optional(),
@@ -92,6 +98,14 @@ export default function buildHandler(env: Env, deps: TemplateBuilderDeps = {}): 
       graphPolicy: createOutboundPolicy({ name: "whatsapp-graph", timeoutMs: config.TEMPLATE_SUBMIT_TIMEOUT_MS, maxAttempts: 1, logger }),
       appSecrets: config.WHATSAPP_APP_SECRET,
       verifyToken: config.WHATSAPP_VERIFY_TOKEN,
+      limiter: config.TEMPLATE_RATE_LIMIT_ORG_PER_MINUTE > 0
+        ? createRateLimiter({
+          store: createRateLimitStore(config.RATE_LIMIT_STORE, { sql, redisUrl: config.REDIS_URL }),
+          windowSeconds: 60,
+          logger,
+        })
+        : undefined,
+      orgPerMinute: config.TEMPLATE_RATE_LIMIT_ORG_PER_MINUTE,
       maxBodyBytes: 64 * 1024,
       // Meta: "Webhook payloads can be up to 3 MB."
       maxWebhookBytes: 3 * 1024 * 1024,

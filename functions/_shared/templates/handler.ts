@@ -19,6 +19,8 @@ import { jsonResponse } from "../http/respond.ts";
 import type { Logger } from "../log/logger.ts";
 import { describeError, instrumentHandler, type RequestContext } from "../observability/http.ts";
 import type { OutboundPolicy } from "../resilience/policy.ts";
+import { type RateLimiter, rateLimitHeaders } from "../ratelimit/index.ts";
+import { metrics } from "../observability/index.ts";
 import { verifyMetaSignature } from "../signatures/meta.ts";
 import { timingSafeEqual, utf8 } from "../signatures/encoding.ts";
 import { type Caller, createCallerResolver } from "./auth.ts";
@@ -50,6 +52,10 @@ export interface TemplateBuilderOptions {
   verifyToken: string | null;
   maxBodyBytes: number;
   maxWebhookBytes: number;
+  /** Limits chat turns, new sessions and submissions per organisation (each turn may cost an LLM call). */
+  limiter?: RateLimiter;
+  /** Requests per minute per organisation on those routes; 0 = no limit. */
+  orgPerMinute?: number;
   /** Called after each request (metrics flushing). */
   afterRequest?: (logger: Logger) => void;
 }
@@ -117,6 +123,17 @@ export function createTemplateBuilderHandler(o: TemplateBuilderOptions): (req: R
   if (o.mode === "llm" && !o.model) throw new Error("createTemplateBuilderHandler: llm mode needs a model");
   const resolveCaller = createCallerResolver({ sql: o.sql, jwtSecret: o.jwtSecret });
 
+  /** 429 RATE_LIMITED past orgPerMinute for the caller's organisation (shared store when there is one). */
+  async function limit(caller: Caller, ctx: RequestContext): Promise<void> {
+    if (!o.limiter || !o.orgPerMinute) return;
+    const decision = await o.limiter.check([{ scope: "template_org", key: caller.orgId, limit: o.orgPerMinute }]);
+    ctx.logFields.rate_limit_store = decision.decidedBy;
+    if (!decision.allowed) {
+      metrics.rateLimited(FUNCTION_NAME, "template_org");
+      throw new AppError("RATE_LIMITED", 429, "Too many requests for this organisation: slow down", rateLimitHeaders([decision]));
+    }
+  }
+
   async function session(caller: Caller, id: string): Promise<StoredSession> {
     if (!UUID.test(id)) throw new AppError("NOT_FOUND", 404, "No such session");
     const s = await loadSession(o.sql, id.toLowerCase(), caller.orgId);
@@ -127,6 +144,7 @@ export function createTemplateBuilderHandler(o: TemplateBuilderOptions): (req: R
   async function newSession(req: Request, ctx: RequestContext): Promise<Response> {
     allow(req, "GET", "POST");
     const caller = await resolveCaller(req);
+    await limit(caller, ctx);
     let id: string;
     try {
       id = await createSession(o.sql, caller.orgId, o.mode);
@@ -151,6 +169,7 @@ export function createTemplateBuilderHandler(o: TemplateBuilderOptions): (req: R
       throw new AppError("BAD_REQUEST", 400, `message must be 1 to ${MAX_MESSAGE_CHARS} characters`);
     }
     ctx.logFields.session_id = sessionId;
+    await limit(caller, ctx);
     const s = await session(caller, sessionId);
     let result: TurnResult;
     if (s.mode === "llm") {
@@ -208,6 +227,7 @@ export function createTemplateBuilderHandler(o: TemplateBuilderOptions): (req: R
   async function submit(req: Request, ctx: RequestContext, id: string): Promise<Response> {
     allow(req, "POST");
     const caller = await resolveCaller(req);
+    await limit(caller, ctx);
     const s = await session(caller, id);
     ctx.logFields.session_id = s.id;
     if (s.state !== "final" || !s.latest) {

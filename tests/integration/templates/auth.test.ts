@@ -88,3 +88,22 @@ describe("template-builder callers", () => {
     expect(res.body.error.code).toBe("NOT_CONFIGURED");
   });
 });
+
+describe("template-builder rate limit", () => {
+  it("answers 429 RATE_LIMITED past the organisation's requests per minute, with Retry-After", async () => {
+    // A fresh organisation: the suite's other requests counted against A and B in the shared store.
+    const CAT = "d0000000-0000-4000-8000-0000000000c1";
+    const ORG_C = "d0000000-0000-4000-8000-000000000003";
+    await db.sql`insert into auth.users (id, email) values (${CAT}, 'cat@example.com')`;
+    await db.sql`insert into public.orgs (id, name) values (${ORG_C}, 'C')`;
+    await db.sql`insert into public.org_members (org_id, user_id) values (${ORG_C}, ${CAT})`;
+    const limited = builder({ DATABASE_URL: db.url, SUPABASE_JWT_SECRET: SECRET, TEMPLATE_RATE_LIMIT_ORG_PER_MINUTE: "2", RATE_LIMIT_STORE: "postgres" });
+    const headers = await as(CAT);
+    expect((await call(limited, "GET", "session/new", undefined, headers)).status).toBe(201);
+    expect((await call(limited, "GET", "session/new", undefined, headers)).status).toBe(201);
+    const third = await call(limited, "GET", "session/new", undefined, headers);
+    expect(third.status).toBe(429);
+    expect(third.body.error.code).toBe("RATE_LIMITED");
+    expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+});
