@@ -32,6 +32,8 @@ create table public.whatsapp_template_accounts (
 );
 create trigger whatsapp_template_accounts_touch before update on public.whatsapp_template_accounts
   for each row execute function public.touch_updated_at();
+-- Not audited with enable_audit(): the trail would copy the token into audit_logs, readable by
+-- whoever reads the trail.
 comment on column public.whatsapp_template_accounts.access_token is
   'Graph API token. Writable by members, never readable by them (column privileges); the template-builder function reads it as the service role.';
 

@@ -4,7 +4,7 @@
 -- only their organisation's rows and can set but never read the WABA token, idle sessions expire.
 begin;
 set local search_path = public, extensions;
-select plan(37);
+select plan(39);
 
 insert into auth.users (id, email) values
   ('c0000000-0000-4000-8000-0000000000a1', 'ana@example.com'),
@@ -134,6 +134,14 @@ select lives_ok($$update public.whatsapp_template_accounts set access_token = 'E
 select throws_ok($$insert into public.template_drafts (session_id, org_id, version, draft, payload, validation, source)
                    values ('c0000000-0000-4000-8000-0000000000c1', 'c0000000-0000-4000-8000-000000000001', 9, '{}', '{}', '{}', 'guided')$$,
   '42501', null, 'members do not write drafts directly');
+reset role;
+
+-- ---------------------------------------------------------------------------------------------
+-- As anon
+-- ---------------------------------------------------------------------------------------------
+set local role anon;
+select throws_ok($$select count(*) from public.template_sessions$$, '42501', null, 'anon reads no sessions');
+select throws_ok($$select count(*) from public.whatsapp_template_accounts$$, '42501', null, 'anon reads no accounts');
 reset role;
 
 -- ---------------------------------------------------------------------------------------------

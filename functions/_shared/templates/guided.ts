@@ -62,6 +62,7 @@ const KEYS: Record<string, string> = {
   footer: "footer",
   button: "buttons", buttons: "buttons",
   expiry: "expiry", "code expiration minutes": "expiry", "expires in": "expiry",
+  business: "business", "business type": "business",
 };
 const LINE = /^\s*([a-z][a-z ]{1,30}?)\s*[:=]\s*(.*)$/i;
 
@@ -243,6 +244,9 @@ function applyField(draft: Draft, memory: Memory, key: string, value: string, no
       memory.buttons_started = true;
       return;
     }
+    case "business":
+      if (v) draft.business_type = v.slice(0, 100);
+      return;
     case "expiry": {
       const n = Number(v.replace(/[^0-9]/g, ""));
       if (Number.isInteger(n) && n > 0) draft.code_expiration_minutes = n;
@@ -367,6 +371,8 @@ export function guidedTurn(input: TurnInput): TurnOutcome {
         ? { type: "QUICK_REPLY", text: button[1].trim().replace(/^./, (c) => c.toUpperCase()), url: null, example: null, phone_number: null }
         : null;
       // A language code (en_US) counts anywhere; a language's name only as "in Spanish".
+      const business = /\b(?:i|we) (?:run|own|have|manage) (?:an? |the )?([a-z][a-z -]{2,40}?)(?=[.,;!]|$| and | with | in )/i.exec(message);
+      if (business) draft.business_type = business[1].trim();
       const lang = parseLanguage(message);
       const hasCode = message.split(/[\s,;]+/).some((t) => TEMPLATE_LANGUAGES.has(t.replace(/[.!]+$/, "")) && t.length > 2);
       if (lang && (hasCode || /\b(in|language)\b/i.test(message))) draft.language = lang;
@@ -379,6 +385,7 @@ export function guidedTurn(input: TurnInput): TurnOutcome {
   // Asked next: the first missing field, with the optional parts asked together.
   memory.pending = missingFields(draft).slice(0, 1);
   if (draft.category) memory.category = draft.category;
+  if (draft.business_type) memory.business_type = draft.business_type;
   if (draft.language) memory.language = draft.language;
   memory.wants_header = draft.wants_header;
   memory.wants_footer = draft.wants_footer;

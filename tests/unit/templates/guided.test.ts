@@ -56,6 +56,11 @@ describe("guided flow", () => {
     expect(r.reply).toMatch(/Which category/);
   });
 
+  it("remembers the business type a description mentions", () => {
+    const [r] = run(["We run a dental clinic and need appointment reminders"]);
+    expect(r.memory.business_type).toBe("dental clinic");
+  });
+
   it("says what it did not understand and asks again", () => {
     const [, r] = run(["something", "banana"]);
     expect(r.reply).toMatch(/did not catch that/);
