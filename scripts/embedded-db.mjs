@@ -51,7 +51,8 @@ export async function pgliteExtensions(names) {
   for (const name of names) {
     if (BUILT_IN.has(name)) continue;
     const id = name.replaceAll("-", "_");
-    const specifier = id === "vector" ? "@electric-sql/pglite/vector" : `@electric-sql/pglite/contrib/${id}`;
+    // pgvector ships as its own package since PGlite 0.5 (a dependency of @electric-sql/pglite).
+    const specifier = id === "vector" ? "@electric-sql/pglite-pgvector" : `@electric-sql/pglite/contrib/${id}`;
     try {
       const module = await import(specifier);
       if (!module[id]) throw new Error("no export");

@@ -8,7 +8,12 @@
 //     you set TELNYX_PUBLIC_KEY yourself, in which case only your key is trusted.
 //  4. The functions under Deno at http://127.0.0.1:54321/functions/v1/<name> (PORT).
 //  5. Where pg_cron is absent, `select public.run_maintenance_tasks()` every 60 s
-//     (MAINTENANCE_INTERVAL_MS; 0 turns it off).
+//     (MAINTENANCE_INTERVAL_MS; 0 turns it off), and the chat sweep (POST /functions/v1/chat/sweep:
+//     answers messages whose worker died, retries the outbox) every 15 s (CHAT_SWEEP_INTERVAL_MS).
+//  6. Local stand-ins for what Supabase and Meta provide (scripts/local-secrets.mjs): a service role
+//     key, a WhatsApp app secret, verify token and access token, unless set in your environment; and,
+//     unless WHATSAPP_GRAPH_URL is set, a local Graph API on 127.0.0.1:54323 (GRAPH_PORT) that shows
+//     every WhatsApp reply the bot sends (scripts/stand-ins/graph-api.mjs).
 // Ctrl-C (or SIGTERM) stops the functions (finishing requests and background work), then the database.
 // It never sets an insecure flag: unsigned requests are refused as they are in production.
 import path from "node:path";
@@ -17,10 +22,15 @@ import { migrate } from "./migrate.mjs";
 import { DEV_KEY_FILE, isDevPublicKey, loadOrCreateDevKeys } from "./dev-keys.mjs";
 import { portIsFree, startEmbeddedPostgres } from "./embedded-db.mjs";
 import { root, startDenoServer } from "./deno-server.mjs";
+import { effective, LOCAL_SECRETS_FILE, loadOrCreateLocalSecrets } from "./local-secrets.mjs";
+import { startGraphApi } from "./stand-ins/graph-api.mjs";
+import { DEV_JWT_SECRET_FILE, loadOrCreateJwtSecret } from "./agent-token.mjs";
 
 const FUNCTIONS_PORT = intFromEnv("PORT", 54321);
 const DB_PORT = intFromEnv("PGLITE_PORT", 54322);
 const MAINTENANCE_INTERVAL_MS = intFromEnv("MAINTENANCE_INTERVAL_MS", 60_000);
+const CHAT_SWEEP_INTERVAL_MS = intFromEnv("CHAT_SWEEP_INTERVAL_MS", 15_000);
+const GRAPH_PORT = intFromEnv("GRAPH_PORT", 54323);
 const HOST = "127.0.0.1";
 
 function intFromEnv(name, fallback) {
@@ -154,8 +164,47 @@ async function main() {
     say("WARNING: SWITCHBOARD_INSECURE_SKIP_SIGNATURES is set in your environment: unsigned requests will be accepted");
   }
 
+  // 3b. Local stand-ins for Supabase's and Meta's secrets, and for the Graph API ---------------
+  const { secrets, created: madeSecrets } = await loadOrCreateLocalSecrets();
+  const local = {};
+  for (const name of ["SUPABASE_SERVICE_ROLE_KEY", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN"]) {
+    local[name] = effective(name, secrets);
+  }
+  const localNames = Object.entries(local).filter(([, v]) => v.from === "local").map(([k]) => k);
+  if (localNames.length) {
+    say(`local secrets ${madeSecrets.length ? "created in" : "from"} ${path.relative(process.cwd(), LOCAL_SECRETS_FILE)}: ${localNames.join(", ")}`);
+  }
+  let graphUrl = process.env.WHATSAPP_GRAPH_URL?.trim() || "";
+  if (!graphUrl) {
+    const graph = await startGraphApi({
+      port: GRAPH_PORT,
+      tokens: [local.WHATSAPP_ACCESS_TOKEN.value],
+      onSend: (m) => {
+        const text = m.body.text?.body ?? m.body.interactive?.body?.text ?? `[template ${m.body.template?.name}]`;
+        const buttons = m.body.interactive?.action?.buttons?.map((b) => b.reply.title) ?? [];
+        say(`whatsapp → ${m.to}: ${text.replace(/\s+/g, " ").slice(0, 160)}${buttons.length ? `  [${buttons.join("] [")}]` : ""}`);
+      },
+    }).catch((error) => fail(`cannot start the local Graph API on ${HOST}:${GRAPH_PORT} (${error.message}): set GRAPH_PORT or WHATSAPP_GRAPH_URL`));
+    cleanups.push(() => graph.close());
+    graphUrl = graph.url;
+    say(`whatsapp: local Graph API stand-in at ${graphUrl} (replies are printed here)`);
+  }
+
+  // Agents' JWTs: SUPABASE_JWT_SECRET from the environment, else a local one (npm run agent-token signs with it).
+  const jwt = await loadOrCreateJwtSecret();
+  say(jwt.source === "env"
+    ? "agents' JWT secret: SUPABASE_JWT_SECRET from your environment"
+    : `agents' JWT secret: ${jwt.created ? "created in" : "from"} ${path.relative(process.cwd(), DEV_JWT_SECRET_FILE)} (SUPABASE_JWT_SECRET=${jwt.secret})`);
+
   // 4. Functions -----------------------------------------------------------------------------
-  const env = { ...process.env, DATABASE_URL: databaseUrl, TELNYX_PUBLIC_KEY: publicKey };
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TELNYX_PUBLIC_KEY: publicKey,
+    WHATSAPP_GRAPH_URL: graphUrl,
+    SUPABASE_JWT_SECRET: jwt.secret,
+    ...Object.fromEntries(Object.entries(local).map(([k, v]) => [k, v.value])),
+  };
   if (env.SUPABASE_DB_URL) {
     // Functions prefer SUPABASE_DB_URL; locally they must use the database started above.
     say("ignoring SUPABASE_DB_URL from your environment: the functions use the database above");
@@ -188,11 +237,13 @@ async function main() {
     if (!shuttingDown) void shutdown(`the functions server stopped (${signal ?? `code ${code}`}): stopping`, 1);
   });
 
-  // 5. Maintenance ---------------------------------------------------------------------------
+  // 5. Maintenance and the chat sweep --------------------------------------------------------
   const maintenance = await scheduleMaintenance(sql);
   cleanups.push(() => maintenance.stop());
+  const sweep = scheduleChatSweep(baseUrl, local.SUPABASE_SERVICE_ROLE_KEY.value);
+  cleanups.push(() => sweep.stop());
 
-  printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance: maintenance.description });
+  printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance: maintenance.description, sweep: sweep.description, graphUrl, local });
 }
 
 async function appliedMigrations(sql) {
@@ -250,6 +301,46 @@ async function scheduleMaintenance(sql) {
   };
 }
 
+/**
+ * Calls the chat function's sweep every CHAT_SWEEP_INTERVAL_MS, as pg_cron (through pg_net) does on
+ * Supabase: customer messages whose worker died are answered, due outbox rows are retried. Prints a
+ * line only when it did something.
+ */
+function scheduleChatSweep(baseUrl, serviceKey) {
+  if (CHAT_SWEEP_INTERVAL_MS === 0) return { description: "off (CHAT_SWEEP_INTERVAL_MS=0)", stop() {} };
+  let running = null;
+  const tick = async () => {
+    const res = await fetch(`${baseUrl}/functions/v1/chat/sweep`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${serviceKey}` },
+      signal: AbortSignal.timeout(60_000),
+    });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      say(`chat sweep: ${res.status} ${body?.error?.code ?? ""}`);
+      return;
+    }
+    const outbox = body.outbox ?? {};
+    if (body.answered || body.failed || outbox.claimed) {
+      say(`chat sweep: answered ${body.answered}, failed ${body.failed}; outbox sent ${outbox.sent ?? 0}, retrying ${outbox.retrying ?? 0}, failed ${outbox.failed ?? 0}`);
+    }
+  };
+  const run = () => {
+    if (running || shuttingDown) return;
+    running = tick()
+      .catch((error) => console.error(`[start] chat sweep failed: ${error.message}`))
+      .finally(() => (running = null));
+  };
+  const timer = setInterval(run, CHAT_SWEEP_INTERVAL_MS);
+  return {
+    description: `every ${CHAT_SWEEP_INTERVAL_MS / 1000} s`,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
 /** {"webhook_logs": {"rows": 12, "ms": 3}, "analyzed": ["public.jobs"], ...} → "webhook_logs 12 rows; analyzed public.jobs". */
 function describeMaintenance(summary) {
   if (!summary || typeof summary !== "object" || Array.isArray(summary)) return JSON.stringify(summary);
@@ -268,7 +359,7 @@ function describeMaintenance(summary) {
   return parts.length ? parts.join("; ") : "nothing to do";
 }
 
-function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance }) {
+function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance, sweep, graphUrl, local }) {
   const webhook = `${baseUrl}/functions/v1/telnyx-webhook`;
   const call = (from, what) => `    npm run call -- --from ${from} --to +14165550100   # ${what}`;
   console.log(
@@ -284,6 +375,17 @@ function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance }) 
       call("+14165550199", "a known caller: Jane Cooper"),
       call("+14165550142", "two clients share this number: ambiguous"),
       call("+14165550123", "an unknown caller"),
+      "",
+      "  Chat with the demo organisation's bot on the web (rule-based: set OPENAI_API_KEY for an LLM):",
+      `    curl -s -X POST ${baseUrl}/functions/v1/chat/sessions -H 'content-type: application/json' -d '{"site_key": "pinecrest-demo", "customer": {"name": "Jane"}}'`,
+      "  or on WhatsApp, through the local Graph API stand-in:",
+      '    npm run whatsapp -- --from +14165550177 "I need a person"',
+      "",
+      `  WhatsApp     ${graphUrl}${process.env.WHATSAPP_GRAPH_URL ? "" : "   (local stand-in; replies printed here)"}`,
+      `  Chat sweep   ${sweep}`,
+      `  Service key  ${local.SUPABASE_SERVICE_ROLE_KEY.from === "local" ? local.SUPABASE_SERVICE_ROLE_KEY.value : "yours (SUPABASE_SERVICE_ROLE_KEY)"}   (debug view: GET /functions/v1/chat/sessions/<id>/debug)`,
+      "  Human agents: TOKEN=$(npm run -s agent-token -- alex@pinecrest.example), then",
+      `    curl -H "Authorization: Bearer $TOKEN" ${baseUrl}/functions/v1/agents/sessions/waiting`,
       "",
       "  Ctrl-C stops everything.",
       "",

@@ -20,3 +20,15 @@ export interface GraphServer {
 }
 
 export function startGraphServer(options?: { token?: string; wabaId?: string; port?: number }): Promise<GraphServer>;
+
+export interface TemplateEndpoint {
+  token: string;
+  wabaId: string;
+  requests: GraphRequest[];
+  templates: Map<string, { id: string; body: unknown }>;
+  failNext(answer: { status: number; body?: unknown }): void;
+  /** {status, body} for POST /<version>/<WABA_ID>/message_templates; null for any other path. */
+  handle(method: string, pathname: string, authorization: string | undefined, raw: string): { status: number; body: unknown } | null;
+}
+
+export function createTemplateEndpoint(options?: { token?: string; wabaId?: string }): TemplateEndpoint;

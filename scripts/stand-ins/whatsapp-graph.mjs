@@ -7,6 +7,7 @@
 //   graph.requests        // [{ method, path, headers, body }] in order
 //   graph.failNext({ status: 500 })  // the next create answers this instead (status, body?)
 //   await graph.close();
+// createTemplateEndpoint() is the same endpoint without a server (graph-api.mjs mounts it).
 //
 // Behaviour, as Meta's:
 //   * Authorization: Bearer <token> must match, else 401 with code 190 (OAuthException).
@@ -26,13 +27,18 @@ function metaError(status, code, message, extra = {}) {
   };
 }
 
-export async function startGraphServer(options = {}) {
+/**
+ * The message_templates endpoint without a server, so that another stand-in (graph-api.mjs, which
+ * `npm start` runs) can serve it too: handle(method, pathname, authorization, rawBody) answers
+ * {status, body} for POST /<version>/<WABA_ID>/message_templates, or null for any other path.
+ */
+export function createTemplateEndpoint(options = {}) {
   const token = options.token ?? "EAAG-local-test-token-0123456789";
   const wabaId = options.wabaId ?? "102290129340398";
   const templates = new Map();
   const requests = [];
-  let nextId = 546151681022936n;
   const forced = [];
+  let nextId = 546151681022936n;
 
   function create(body) {
     if (!body || typeof body !== "object") return metaError(400, 100, "Invalid parameter");
@@ -60,43 +66,62 @@ export async function startGraphServer(options = {}) {
     return { status: 200, body: { id, status: "PENDING", category } };
   }
 
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      const raw = Buffer.concat(chunks).toString("utf8");
+  return {
+    token,
+    wabaId,
+    templates,
+    requests,
+    failNext(answer) {
+      forced.push(answer);
+    },
+    handle(method, pathname, authorization, raw) {
+      const m = /^\/v[0-9.]+\/([^/]+)\/message_templates$/.exec(pathname);
+      if (!m) return null;
       let body = null;
       try {
         body = raw ? JSON.parse(raw) : null;
       } catch {
         body = null;
       }
+      requests.push({ method, path: pathname, headers: { authorization }, body });
+      if (method !== "POST") return metaError(400, 100, "Unsupported request");
+      if (forced.length > 0) {
+        const answer = forced.shift();
+        return { status: answer.status, body: answer.body ?? metaError(answer.status, 1, "An unknown error occurred").body };
+      }
+      if (authorization !== `Bearer ${token}`) return metaError(401, 190, "Invalid OAuth access token - Cannot parse access token");
+      if (decodeURIComponent(m[1]) !== wabaId) return metaError(400, 100, "Unsupported post request. Object does not exist", { error_subcode: 33 });
+      if (body === null) return metaError(400, 100, "Invalid parameter");
+      return create(body);
+    },
+  };
+}
+
+export async function startGraphServer(options = {}) {
+  const endpoint = createTemplateEndpoint(options);
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const raw = Buffer.concat(chunks).toString("utf8");
       const url = new URL(req.url ?? "/", "http://localhost");
-      requests.push({ method: req.method, path: url.pathname, headers: req.headers, body });
-      let answer;
-      const m = new RegExp(`^/${VERSION.replace(".", "\\.")}/([^/]+)/message_templates$`).exec(url.pathname);
-      if (!m || req.method !== "POST") answer = metaError(400, 100, "Unsupported request");
-      else if (forced.length > 0) answer = forced.shift();
-      else if (req.headers.authorization !== `Bearer ${token}`) answer = metaError(401, 190, "Invalid OAuth access token - Cannot parse access token");
-      else if (decodeURIComponent(m[1]) !== wabaId) answer = metaError(400, 100, "Unsupported post request. Object does not exist", { error_subcode: 33 });
-      else if (body === null) answer = metaError(400, 100, "Invalid parameter");
-      else answer = create(body);
-      const payload = typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body ?? metaError(answer.status, 1, "An unknown error occurred").body);
+      const answer = endpoint.handle(req.method, url.pathname, req.headers.authorization, raw) ??
+        metaError(400, 100, "Unsupported request");
+      // The full request, headers included, for tests.
+      if (endpoint.requests.length > 0) endpoint.requests.at(-1).headers = req.headers;
       res.writeHead(answer.status, { "content-type": "application/json" });
-      res.end(payload);
+      res.end(typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body));
     });
   });
   await new Promise((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}/${VERSION}`,
-    token,
-    wabaId,
-    requests,
-    templates,
-    failNext(answer) {
-      forced.push(answer);
-    },
+    token: endpoint.token,
+    wabaId: endpoint.wabaId,
+    requests: endpoint.requests,
+    templates: endpoint.templates,
+    failNext: endpoint.failNext,
     async close() {
       server.closeAllConnections?.();
       await new Promise((resolve) => server.close(() => resolve()));
@@ -104,9 +129,10 @@ export async function startGraphServer(options = {}) {
   };
 }
 
-// Run by hand: `node scripts/stand-ins/whatsapp-graph.mjs [port]` serves the stand-in (default port
-// 54330) for `WHATSAPP_GRAPH_URL=http://127.0.0.1:54330/v21.0 npm start`, with the WABA id and token
-// of the demo organisation's seed row.
+// Run by hand: `node scripts/stand-ins/whatsapp-graph.mjs [port]` serves the stand-in alone (default
+// port 54330), with the WABA id and token of the demo organisation's seed row. `npm start`'s own Graph
+// API stand-in (graph-api.mjs) serves the same endpoint, so this is only needed with your own
+// WHATSAPP_GRAPH_URL setup.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const port = Number(process.argv[2] ?? 54330);
   const graph = await startGraphServer({ port });

@@ -192,7 +192,8 @@ $$;
 revoke execute on function public.chat_start_session(text, bytea, jsonb, text) from public, anon, authenticated;
 grant execute on function public.chat_start_session(text, bytea, jsonb, text) to service_role;
 
--- Who holds the token with this hash: {"session_id", "conversation_id", "org_id", "site_enabled"},
+-- Who holds the token with this hash: {"session_id", "conversation_id", "org_id", "site_enabled",
+-- "site_rate_limit"},
 -- or null. The chat function answers 401 for null and 404 when the session is not the one in the
 -- path. Who may call: the service role. Changes nothing.
 create or replace function public.chat_session_for_token(p_token_hash bytea) returns jsonb
@@ -200,7 +201,8 @@ language sql stable security definer
 set search_path = ''
 as $$
   select jsonb_build_object('session_id', s.id, 'conversation_id', s.conversation_id, 'org_id', s.org_id,
-                            'site_id', s.site_id, 'site_enabled', t.enabled, 'timezone', s.timezone)
+                            'site_id', s.site_id, 'site_enabled', t.enabled, 'timezone', s.timezone,
+                            'site_rate_limit', t.rate_limit_per_minute)
   from public.chat_sessions s join public.chat_sites t on t.id = s.site_id
   where s.token_hash = p_token_hash
 $$;

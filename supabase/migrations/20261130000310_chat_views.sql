@@ -125,4 +125,11 @@ end
 $$;
 revoke execute on function public.request_chat_sweep() from public, anon, authenticated, service_role;
 
-select public.register_scheduled_job('switchboard-chat-sweep', '* * * * *', 'select public.request_chat_sweep()');
+-- Every 30 seconds where pg_cron can (1.5 and later: Supabase has it), else every minute. With the
+-- default lease (the turn deadline plus 5 s, 17 s) a message whose worker died is answered within a
+-- minute of arriving.
+select public.register_scheduled_job('switchboard-chat-sweep',
+  case when exists (select 1 from pg_catalog.pg_extension e where e.extname = 'pg_cron'
+                    and string_to_array(e.extversion, '.')::int[] >= array[1, 5])
+       then '30 seconds' else '* * * * *' end,
+  'select public.request_chat_sweep()');

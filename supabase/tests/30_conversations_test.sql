@@ -64,20 +64,19 @@ select is((select customer_message_count from public.conversations where id = 'a
 select results_eq(
   $$select f, t from unnest(array['bot','queued','agent','resolved']) f, unnest(array['bot','queued','agent','resolved']) t
     where f <> t and public.conversation_transition_allowed(f, t) order by 1, 2$$,
-  $$values ('agent','queued'), ('agent','resolved'), ('bot','agent'), ('bot','queued'), ('bot','resolved'),
-           ('queued','agent'), ('queued','resolved'), ('resolved','bot'), ('resolved','queued')$$,
+  $$values ('agent','bot'), ('agent','queued'), ('agent','resolved'), ('bot','agent'), ('bot','queued'), ('bot','resolved'),
+           ('queued','agent'), ('queued','bot'), ('queued','resolved'), ('resolved','bot'), ('resolved','queued')$$,
   'exactly the documented status changes are allowed');
 
 insert into public.conversations (id, org_id, channel, external_id) values
   ('a0000000-0000-4000-8000-0000000000d2', 'a0000000-0000-4000-8000-000000000001', 'web', 'web-2');
 select lives_ok($$update public.conversations set status = 'queued' where id = 'a0000000-0000-4000-8000-0000000000d2'$$,
   'bot -> queued is allowed');
-select throws_ok($$update public.conversations set status = 'bot' where id = 'a0000000-0000-4000-8000-0000000000d2'$$,
-  'SB001', 'INVALID_STATUS_TRANSITION', 'queued -> bot is refused with SB001');
+-- 20261130000420_agent_status_rules.sql: the customer may end the wait or the live session.
+select ok(public.conversation_transition_allowed('queued', 'bot'), 'queued -> bot is allowed (the customer ended the wait)');
 select lives_ok($$update public.conversations set status = 'agent' where id = 'a0000000-0000-4000-8000-0000000000d2'$$,
   'queued -> agent is allowed');
-select throws_ok($$update public.conversations set status = 'bot' where id = 'a0000000-0000-4000-8000-0000000000d2'$$,
-  'SB001', 'INVALID_STATUS_TRANSITION', 'agent -> bot is refused with SB001');
+select ok(public.conversation_transition_allowed('agent', 'bot'), 'agent -> bot is allowed ("end chat", expiry)');
 select lives_ok($$update public.conversations set status = 'resolved' where id = 'a0000000-0000-4000-8000-0000000000d2'$$,
   'agent -> resolved is allowed');
 select row_eq($$select resolved_at, resolution_reason from public.conversations where id = 'a0000000-0000-4000-8000-0000000000d2'$$,

@@ -1,13 +1,15 @@
 // Fuzz: generated malformed requests to every public endpoint through the real Deno server
 // (scripts/serve.ts via tests/e2e/support/server.ts): integrations (both schemes, often with a valid
 // signature over a malformed body so that parsing and validation are reached), health, metrics and
-// telnyx-webhook. Nothing may answer 500 or crash the server, and no state row may be written.
+// telnyx-webhook, the web-chat API and whatsapp-webhook (Meta-signed malformed bodies too). Nothing may
+// answer 500 or crash the server, and no state row may be written.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { startFunctionsServer, type FunctionsServer } from "../e2e/support/server.ts";
 import { createIntegration, type IntegrationFixture, signedHeaders } from "../integration/security/support.ts";
 import { generateEd25519KeyPair, signTelnyx, type Ed25519KeyPair } from "../support/telnyx-signing.ts";
 import { createOrgWithNumber } from "../support/fixtures.ts";
+import { signMeta } from "../../functions/_shared/signatures/meta.ts";
 import {
   badBody,
   badContentType,
@@ -23,6 +25,8 @@ import {
 const PER_ENDPOINT = Number(process.env.FUZZ_REQUESTS_PER_ENDPOINT ?? 1000);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const TOKEN = "fuzz-metrics-token-0000001";
+const APP_SECRET = "fuzz-app-secret";
+const SERVICE_KEY = "fuzz-service-role-key-0000001";
 const CONCURRENCY = 8;
 // Tables whose rows are bookkeeping by design (logs, counters), not state a request may create.
 const BOOKKEEPING = ["webhook_logs", "rate_limit_counters", "metric_samples", "breaker_reports", "audit_logs"];
@@ -89,7 +93,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   sw = await createIntegration(db.sql, { ratePerMinute: 100000 });
   legacy = await createIntegration(db.sql, { orgId: sw.orgId, scheme: "legacy-hmac", ratePerMinute: 100000 });
-  await createOrgWithNumber(db.sql, { name: "Fuzz Org", number: "+14165550100" });
+  const { orgId } = await createOrgWithNumber(db.sql, { name: "Fuzz Org", number: "+14165550100" });
+  await db.sql`insert into public.chat_sites (org_id, site_key) values (${orgId}, 'fuzz-site')`;
+  await db.sql`insert into public.whatsapp_numbers (org_id, phone_number_id) values (${orgId}, '100000000000009')`;
   keys = await generateEd25519KeyPair();
   server = await startFunctionsServer({
     env: {
@@ -100,6 +106,11 @@ beforeAll(async () => {
       // Limits off: a flood from one address must reach parsing and validation, not stop at 429.
       RATE_LIMIT_IP_PER_MINUTE: "0",
       RATE_LIMIT_ORG_PER_MINUTE: "0",
+      CHAT_RATE_LIMIT_IP_PER_MINUTE: "0",
+      CHAT_RATE_LIMIT_SITE_PER_MINUTE: "0",
+      WHATSAPP_APP_SECRET: APP_SECRET,
+      WHATSAPP_VERIFY_TOKEN: "fuzz-verify",
+      SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
       LOG_LEVEL: "warn",
     },
   });
@@ -178,6 +189,48 @@ async function telnyxCases(g: Gen, n: number): Promise<Case[]> {
   }));
 }
 
+function chatCases(g: Gen, n: number): Case[] {
+  return Array.from({ length: n }, (_, i) => {
+    const { body, kind } = g.chance(0.5) ? badBody(g) : malformedBody(g);
+    const id = g.pick([crypto.randomUUID(), "x", "00000000-0000-0000-0000-000000000000", ""]);
+    const path = g.pick(["chat/sessions", `chat/sessions/${id}`, `chat/sessions/${id}/messages`, `chat/sessions/${id}/debug`, "chat/sweep", `chat/${id}`]);
+    const method = g.chance(0.7) ? g.pick(["POST", "GET"]) : g.pick(METHODS);
+    const auth = g.pick([null, "Bearer", `Bearer ${"a".repeat(43)}`, `Bearer ${SERVICE_KEY}x`, badHeaderValue(g)]);
+    return {
+      endpoint: "chat",
+      url: server.functionUrl(`${path}${g.chance(0.9) ? "" : badPathSuffix(g)}`),
+      init: {
+        method,
+        headers: headersFrom([["content-type", g.chance(0.7) ? "application/json" : badContentType(g)], ["authorization", auth]]),
+        body: asBody(method, body),
+      },
+      label: `#${i} ${method} ${path} ${kind}`,
+    };
+  });
+}
+
+async function whatsappCases(g: Gen, n: number): Promise<Case[]> {
+  return Promise.all(Array.from({ length: n }, async (_, i) => {
+    if (g.chance(0.15)) {
+      const query = g.pick(["", "?hub.mode=subscribe", `?hub.mode=subscribe&hub.verify_token=${badHeaderValue(g)}&hub.challenge=1`, "?hub.challenge=%00"]);
+      return { endpoint: "whatsapp-webhook", url: server.functionUrl(`whatsapp-webhook${query}`), init: { method: "GET" }, label: `#${i} GET ${query}` };
+    }
+    const { body, kind } = g.chance(0.5) ? malformedBody(g) : badBody(g);
+    const signed = g.chance(0.6) && typeof body === "string";
+    const headers = headersFrom([
+      ["content-type", g.chance(0.8) ? "application/json" : badContentType(g)],
+      ["x-hub-signature-256", signed ? await signMeta(APP_SECRET, body as string) : g.chance(0.6) ? badHeaderValue(g) : null],
+    ]);
+    const method = g.chance(0.9) ? "POST" : g.pick(METHODS);
+    return {
+      endpoint: "whatsapp-webhook",
+      url: server.functionUrl(`whatsapp-webhook${g.chance(0.9) ? "" : badPathSuffix(g)}`),
+      init: { method, headers, body: asBody(method, body) },
+      label: `#${i} ${method} whatsapp ${kind}${signed ? " signed" : ""}`,
+    };
+  }));
+}
+
 describe("fuzz: malformed requests to every public endpoint", () => {
   it(`answers every one without a 500, stays up, and writes no state`, async () => {
     const g = new Gen(prng(SEED));
@@ -189,13 +242,15 @@ describe("fuzz: malformed requests to every public endpoint", () => {
       ...opsCases(g, "health/detailed", PER_ENDPOINT),
       ...opsCases(g, "metrics", PER_ENDPOINT),
       ...(await telnyxCases(g, PER_ENDPOINT)),
+      ...chatCases(g, PER_ENDPOINT),
+      ...(await whatsappCases(g, PER_ENDPOINT)),
     ];
     const started = performance.now();
     const { statuses, failures } = await runAll(cases);
     const seconds = (performance.now() - started) / 1000;
     console.log(`fuzz: ${cases.length} requests in ${seconds.toFixed(1)} s; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
     expect(failures.slice(0, 20), `seed ${SEED}`).toEqual([]);
-    expect(cases.length).toBeGreaterThanOrEqual(PER_ENDPOINT * 6);
+    expect(cases.length).toBeGreaterThanOrEqual(PER_ENDPOINT * 8);
     // The fuzz went deep: signed malformed bodies reached JSON parsing and envelope validation.
     expect(statuses.get(400) ?? 0).toBeGreaterThan(0);
     expect(statuses.get(422) ?? 0).toBeGreaterThan(0);

@@ -1,10 +1,11 @@
-// The embedded database (PGlite: Postgres compiled to WASM, no pg_cron, no extensions beyond
-// plpgsql) must take every migration as it is and run maintenance, because `npm start` uses it and
+// The embedded database (PGlite: Postgres compiled to WASM, no pg_cron; pg_trgm and pgvector
+// loaded as `npm start` loads them) must take every migration as it is and run maintenance, because `npm start` uses it and
 // the dev server's timer calls run_maintenance_tasks() there instead of pg_cron.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
+import { extensionsInMigrations, pgliteExtensions } from "../../scripts/embedded-db.mjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -12,7 +13,9 @@ const migrationsDir = path.join(root, "supabase/migrations");
 
 let pg: PGlite;
 beforeAll(async () => {
-  pg = new PGlite();
+  // As `npm start` does: the extensions the migrations name that PGlite ships (pg_trgm, vector).
+  const { extensions } = await pgliteExtensions(await extensionsInMigrations());
+  pg = new PGlite({ extensions });
   await pg.exec(readFileSync(path.join(root, "scripts/bootstrap.sql"), "utf8"));
   for (const file of readdirSync(migrationsDir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort()) {
     try {

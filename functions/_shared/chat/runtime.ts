@@ -8,6 +8,7 @@ import type { Env } from "../config/env.ts";
 import type { Logger } from "../log/logger.ts";
 import { createOutboxDispatcher, type OutboxDispatcher, type Sender } from "../outbox/dispatcher.ts";
 import { createWhatsAppSender } from "../whatsapp/sender.ts";
+import { createKnowledgeBaseFromEnv } from "../knowledge/index.ts";
 import { createActions } from "./actions/actions.ts";
 import { createLlmBrainFromEnv } from "./brain/llm.ts";
 import type { ChatConfig } from "./config.ts";
@@ -28,7 +29,7 @@ export interface ChatRuntimeDeps {
   sql?: Sql;
   /** Replaces the LLM brain built from OPENAI_* (tests); null turns it off. */
   llm?: LlmBrain | null;
-  /** The organisation documents' retrieval; none until a knowledge base is wired in. */
+  /** Replaces the knowledge base built from the environment (tests); null turns it off. */
   knowledge?: KnowledgeBase | null;
   now?: () => Date;
 }
@@ -54,7 +55,8 @@ export function buildChatRuntime(config: ChatConfig, env: Env, logger: Logger, d
   };
   const outbox = createOutboxDispatcher({ sql, senders, logger });
   const llm = deps.llm !== undefined ? deps.llm : createLlmBrainFromEnv(env, { sql, logger });
-  const decideTurn = createTurn({ actions: createActions(sql), llm, knowledge: deps.knowledge ?? null, logger, now: deps.now });
+  const knowledge = deps.knowledge !== undefined ? deps.knowledge : createKnowledgeBaseFromEnv(env, { sql, logger });
+  const decideTurn = createTurn({ actions: createActions(sql), llm, knowledge, logger, now: deps.now });
   const pipeline = createPipeline({
     store,
     decideTurn,
@@ -62,7 +64,8 @@ export function buildChatRuntime(config: ChatConfig, env: Env, logger: Logger, d
     outboxTarget: outboxTargetFor,
     logger,
     turnDeadlineMs: config.CHAT_TURN_DEADLINE_MS,
-    leaseSeconds: Math.max(60, Math.ceil(config.CHAT_TURN_DEADLINE_MS / 1000) * 2),
+    // Long enough for the slowest turn, short enough that the sweep finds a dead worker's message soon.
+    leaseSeconds: Math.ceil(config.CHAT_TURN_DEADLINE_MS / 1000) + 5,
   });
   return { sql, store, pipeline, outbox, llmEnabled: llm !== null };
 }

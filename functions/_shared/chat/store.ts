@@ -31,6 +31,8 @@ export interface TokenOwner {
   site_id: string;
   site_enabled: boolean;
   timezone: string | null;
+  /** The site's own requests-per-minute limit, when it has one. */
+  site_rate_limit: number | null;
 }
 
 export function createChatStore(sql: Sql) {

@@ -243,8 +243,15 @@ export function createTurn(deps: TurnDeps) {
     const text = ctx.message.body ?? "";
     const button = typeof ctx.message.metadata?.button === "string" ? ctx.message.metadata.button : null;
 
-    // 1. A person owns the conversation: the message is theirs to answer.
+    // 1. A person owns the conversation: the message is theirs to answer, unless the customer
+    //    leaves the live session ("end chat"): it ends and the bot takes the conversation back.
     if (ctx.conversation.status === "queued" || ctx.conversation.status === "agent") {
+      if (detectIntent(text, pack)?.intent === "end_chat") {
+        const ended = await deps.actions.endLiveSession({ conversationId: ctx.conversation.id, messageId: ctx.message.id });
+        if (ended.changed) {
+          return { replies: [{ body: pack.lines.live_session_ended, buttons: standardButtons(pack) }], actions: [], memory: null, decidedBy: "human" };
+        }
+      }
       return { replies: [], actions: [], memory: ctx.memory, decidedBy: "human" };
     }
 

@@ -96,11 +96,11 @@ function invalid(error: z.ZodError): never {
   throw new AppError("BAD_REQUEST", 400, `${first.path.join(".") || "body"}: ${first.message}`);
 }
 
-function publicMessage(m: { id: number; body: string; metadata: Record<string, unknown>; created_at: Date | string }) {
+function publicMessage(m: { id: number | string; body: string; metadata: Record<string, unknown>; created_at: Date | string }) {
   const buttons = Array.isArray(m.metadata?.buttons) ? m.metadata.buttons : undefined;
   const sources = Array.isArray(m.metadata?.sources) ? m.metadata.sources : undefined;
   return {
-    id: m.id,
+    id: Number(m.id),
     sender: "bot",
     body: m.body,
     ...(buttons ? { buttons } : {}),
@@ -193,7 +193,7 @@ export function buildChatHandler(config: ChatConfig, env: Env, logger: Logger, d
     method(req, "POST");
     const session = await owner(req, id);
     ctx.logFields.conversation_id = session.conversation_id;
-    const decisions = await limit(req, `site:${session.site_id}`, null, ctx);
+    const decisions = await limit(req, `site:${session.site_id}`, session.site_rate_limit, ctx);
     const parsed = messageSchema.safeParse(await jsonBody(req));
     if (!parsed.success) invalid(parsed.error);
     const input = parsed.data;
@@ -243,7 +243,7 @@ export function buildChatHandler(config: ChatConfig, env: Env, logger: Logger, d
     if (req.method !== "GET" && req.method !== "HEAD") throw new AppError("METHOD_NOT_ALLOWED", 405, "Use GET", { allow: "GET, OPTIONS" });
     const session = await owner(req, id);
     ctx.logFields.conversation_id = session.conversation_id;
-    const decisions = await limit(req, `site:${session.site_id}`, null, ctx);
+    const decisions = await limit(req, `site:${session.site_id}`, session.site_rate_limit, ctx);
     const result = await store.history(session.conversation_id);
     return jsonResponse({ session_id: id, ...result }, 200, { ...CORS, ...rateLimitHeaders(decisions) });
   }

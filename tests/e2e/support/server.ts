@@ -31,6 +31,8 @@ export interface FunctionsServer {
   waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** SIGTERM: finishes requests and background work, then exits. Resolves with how it exited. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL: the process dies at once, background work and all (an isolate killed mid-work). */
+  kill(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** What the server inherits from the test process: enough to run Deno, nothing that configures a function. */
@@ -104,6 +106,15 @@ export async function startFunctionsServer(
         }, timeoutMs);
         waiters.add(waiter);
       });
+    },
+    kill() {
+      stopped ??= (async () => {
+        kill();
+        const result = await server.exited;
+        running.delete(kill);
+        return result;
+      })();
+      return stopped;
     },
     stop() {
       stopped ??= (async () => {

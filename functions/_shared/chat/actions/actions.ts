@@ -37,7 +37,14 @@ export interface CloseRequest {
   messageId?: number | null;
 }
 
+/** The customer left a live session with a person ("end chat"): the session ends, the bot takes over. */
+export interface EndLiveSessionRequest {
+  conversationId: string;
+  messageId?: number | null;
+}
+
 export interface Actions {
+  endLiveSession(request: EndLiveSessionRequest): Promise<{ changed: boolean; session_id: string | null }>;
   requestHandoff(request: HandoffRequest): Promise<ActionOutcome & { type: "handoff_requested" }>;
   scheduleCallback(request: CallbackRequest): Promise<ActionOutcome & { type: "callback_scheduled" }>;
   closeConversation(request: CloseRequest): Promise<ActionOutcome & { type: "conversation_closed" }>;
@@ -58,6 +65,14 @@ function checked<T extends Record<string, unknown>>(result: T | null): T {
 
 export function createActions(sql: Sql): Actions {
   return {
+    async endLiveSession(r) {
+      // 20261130000400_human_agents.sql: ends the session as customer_ended, conversation back to 'bot'.
+      const [{ result }] = await sql`
+        select public.agent_customer_end(${r.conversationId}::uuid, ${r.messageId ?? null}::bigint) as result`;
+      const out = checked(result);
+      return { changed: out.changed === true, session_id: out.session_id ?? null };
+    },
+
     async requestHandoff(r) {
       const [{ result }] = await sql`
         select public.chat_request_handoff(${r.conversationId}::uuid, ${r.priority}::smallint, ${r.summary},

@@ -30,6 +30,8 @@ export interface Lines {
   closed: string;
   thanks: string;
   queued_wait: string;
+  /** The customer ended a live session with a person; the bot is back. */
+  live_session_ended: string;
   buttons: { agent: string; callback: string; use_this_number: string; cancel: string };
 }
 
@@ -91,12 +93,13 @@ const en: LanguagePack = {
     callback_time_past: "That time has already passed. What later time would suit you?",
     callback_time_date_only: "What time on that day would suit you?",
     callback_outside_hours: ({ hours }) => `We can only call back during our business hours (${hours}). What time within them suits you?`,
-    callback_done: ({ when, phone }) => `Done: we'll call you on ${phone} at ${when}. Is there anything else I can help with?`,
-    callback_already: ({ when, phone }) => `You already have a callback booked: we'll call you on ${phone} at ${when}.`,
+    callback_done: ({ when, phone }) => `Done: we'll call you on ${phone}, ${when}. Is there anything else I can help with?`,
+    callback_already: ({ when, phone }) => `You already have a callback booked: we'll call you on ${phone}, ${when}.`,
     callback_cancelled: "No problem, I won't book a callback. Anything else I can help with?",
     closed: "Glad that's sorted! I've closed this conversation. Write again any time if you need us.",
     thanks: "You're welcome! Is there anything else I can help with?",
     queued_wait: "Thanks, your message is with our team. Someone will reply shortly.",
+    live_session_ended: "You've ended the chat with our team. I'm here if you need anything else.",
     buttons: { agent: "Talk to a person", callback: "Schedule a callback", use_this_number: "Call this number", cancel: "Cancel" },
   },
 };
@@ -105,19 +108,19 @@ const fr: LanguagePack = {
   intents: {
     end_chat: { phrases: ["fin du chat", "terminer le chat", "fermer le chat", "end chat", "terminer la conversation"] },
     handoff: {
-      phrases: ["parler a quelqu un", "parler a une personne", "parler a un humain", "un conseiller", "un agent",
+      phrases: ["parler a quelquun", "parler a une personne", "parler a un humain", "un conseiller", "un agent",
                 "service client", "une vraie personne", "mettez moi en relation"],
     },
-    callback: { phrases: ["rappelez moi", "me rappeler", "rappel", "appelez moi", "un appel"], unless: ["ne m appelez pas"] },
+    callback: { phrases: ["rappelez moi", "me rappeler", "rappel", "appelez moi", "un appel"], unless: ["ne mappelez pas"] },
     resolved: {
-      phrases: ["probleme resolu", "c est resolu", "ca marche", "ca fonctionne", "c est regle", "tout est bon"],
+      phrases: ["probleme resolu", "cest resolu", "ca marche", "ca fonctionne", "cest regle", "tout est bon"],
       unless: ["pas resolu", "ne marche pas", "ne fonctionne pas", "toujours pas"],
     },
     greeting: { phrases: ["bonjour", "salut", "bonsoir", "allo"] },
     thanks: { phrases: ["merci", "merci beaucoup"] },
     cancel: { phrases: ["laisse tomber", "annuler", "non merci", "oubliez"] },
   },
-  smallTalk: ["bonjour", "salut", "merci", "oui", "non", "d accord", "ok"],
+  smallTalk: ["bonjour", "salut", "merci", "oui", "non", "daccord", "ok"],
   lines: {
     greeting: ({ company, agent, name }) =>
       `Bonjour${name ? ` ${name}` : ""} ! Je suis ${agent}, l'assistant virtuel de ${company}. Comment puis-je vous aider ?`,
@@ -137,6 +140,7 @@ const fr: LanguagePack = {
     closed: "Parfait ! J'ai fermé cette conversation. Écrivez-nous quand vous voulez.",
     thanks: "Avec plaisir ! Puis-je vous aider autrement ?",
     queued_wait: "Merci, votre message a été transmis à notre équipe.",
+    live_session_ended: "Vous avez quitté la conversation avec notre équipe. Je reste là si vous avez besoin d'autre chose.",
     buttons: { agent: "Parler à quelqu'un", callback: "Être rappelé", use_this_number: "Ce numéro", cancel: "Annuler" },
   },
 };

@@ -76,6 +76,10 @@ export function parseRequestedTime(text: string, context: TimeContext): TimePars
       d.toPlainDateTime({ hour, minute }).toZonedDateTime(context.timeZone, { disambiguation: "compatible" });
     zoned = at(date);
     if (!dayGiven && zoned.epochMilliseconds <= context.now.getTime()) zoned = at(date.add({ days: 1 }));
+    // "Monday at 10am" said on a Monday at noon means next Monday.
+    if (start.isCertain("weekday") && !start.isCertain("day") && zoned.epochMilliseconds <= context.now.getTime()) {
+      zoned = at(date.add({ days: 7 }));
+    }
   }
   const local = zoned.toString({ timeZoneName: "never", smallestUnit: "second" });
   if (zoned.epochMilliseconds <= context.now.getTime()) return { kind: "past", local, matched: result.text };
