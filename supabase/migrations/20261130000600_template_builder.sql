@@ -155,8 +155,9 @@ create table public.template_status_events (
   event text not null check (length(event) between 1 and 40),
   reason text,
   value jsonb not null check (jsonb_typeof(value) = 'object'),
-  -- Meta retries a delivery for up to 7 days and gives status events no id: the same change is
-  -- the same event, so its hash is the key a retry cannot add a second row under.
+  -- Meta retries a delivery for up to 7 days and gives status events no id: the same change from the
+  -- same WABA is the same event, so its hash is the key a retry cannot add a second row under. (An
+  -- event that reaches both webhook routes is logged once per route; applying a status twice is harmless.)
   dedupe_key text not null unique,
   received_at timestamptz not null default now()
 );
