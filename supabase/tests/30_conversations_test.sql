@@ -19,7 +19,7 @@ insert into public.clients (id, org_id, name, phone) values
 -- ---------------------------------------------------------------------------------------------
 select has_table('public', 'conversations', 'conversations exists');
 select has_table('public', 'messages', 'messages exists');
-select has_table('public', 'conversation_daily_metrics', 'conversation_daily_metrics exists');
+select has_view('public', 'conversation_daily_metrics', 'conversation_daily_metrics exists (a view over its shards)');
 select col_type_is('public', 'call_records', 'conversation_id', 'uuid', 'call_records has a conversation_id');
 
 insert into public.conversations (id, org_id, channel, external_id) values

@@ -59,7 +59,7 @@ select throws_ok($$update public.conversations set org_id = 'b0000000-0000-4000-
   '42501', null, 'cannot move a conversation into org B');
 select throws_ok($$delete from public.conversations where id = 'b0000000-0000-4000-8000-0000000000d1'$$,
   '42501', null, 'members cannot delete conversations');
-select throws_ok($$insert into public.conversation_daily_metrics (org_id, day, channel) values ('a0000000-0000-4000-8000-000000000001', current_date, 'web')$$,
+select throws_ok($$insert into public.conversation_daily_metric_shards (org_id, day, channel) values ('a0000000-0000-4000-8000-000000000001', current_date, 'web')$$,
   '42501', null, 'the rollup is not writable, even for one''s own organisation');
 select throws_ok($$insert into public.maintenance_settings (org_id, abandon_after) values ('a0000000-0000-4000-8000-000000000001', interval '1 minute')$$,
   '42501', null, 'members cannot change maintenance periods');

@@ -4,7 +4,7 @@
 -- Sections: fixtures and the service-side functions as the owner; then as Ana (member of org A).
 begin;
 set local search_path = public, extensions;
-select plan(38);
+select plan(44);
 
 insert into auth.users (id, email) values ('a0000000-0000-4000-8000-0000000000a1', 'ana@a.example');
 insert into public.orgs (id, name, default_country, timezone) values
@@ -44,6 +44,19 @@ select is((select count(*)::int from public.inbound_jobs where org_id = 'a000000
 select is(public.whatsapp_ingest('999', '[]'), '{"error": "unknown_number"}'::jsonb, 'an unknown number stores nothing');
 select is((select metadata->>'wa_id' from public.conversations where external_id = '200000000000001:14165550111'),
   '14165550111', 'the WhatsApp thread keeps the customer''s wa_id');
+
+-- The inbox: accepted before the answer, moved into conversations after it.
+create temporary table acc as select public.whatsapp_accept('200000000000001',
+  '[{"wamid": "wamid.9", "from": "14165550177", "body": "hi", "metadata": {}},
+    {"wamid": "wamid.9", "from": "14165550177", "body": "hi", "metadata": {}},
+    {"wamid": "wamid.1", "from": "14165550111", "body": "hello", "metadata": {}}]') as r;
+select is((select jsonb_array_length(r->'accepted') from acc), 1, 'the inbox takes a new wamid once');
+select is((select (r->>'duplicates')::int from acc), 2, 'a replay in the batch and a wamid already stored are duplicates');
+select is(public.whatsapp_accept('999', '[]'), '{"known": false}'::jsonb, 'an unknown number is not accepted');
+select is((public.whatsapp_process_inbox((select array(select jsonb_array_elements_text(r->'accepted')::bigint) from acc)))->>'moved',
+  '1', 'the accepted rows move into their conversations');
+select ok(exists (select 1 from public.messages where provider_message_id = 'wamid.9'), 'the moved message is stored with its wamid');
+select is((select count(*)::int from public.whatsapp_inbox), 0, 'and leaves the inbox');
 
 -- ---------------------------------------------------------------------------------------------
 -- Claims, leases, completion

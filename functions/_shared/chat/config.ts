@@ -10,6 +10,8 @@ const optionalText = z.string().optional().transform((v) => (v && v.trim() ? v.t
 const schema = z.object({
   DATABASE_URL: z.string().min(1, "SUPABASE_DB_URL or DATABASE_URL is required"),
   DB_MAX_CONNECTIONS: envInt(4, 1, 50),
+  /** whatsapp-webhook: connections kept for accepting events, apart from the bot's work. */
+  WHATSAPP_ACK_DB_CONNECTIONS: envInt(2, 1, 20),
   /** Compared in constant time on the debug and sweep routes. */
   SUPABASE_SERVICE_ROLE_KEY: optionalText,
   /** The bot's deadline for one turn, LLM included; past it the rule-based brain answers. */

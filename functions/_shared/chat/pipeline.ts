@@ -42,6 +42,11 @@ export interface PipelineOptions {
   turnDeadlineMs?: number;
   /** Most messages answered in one call for one conversation (a backlog is worked off in order). */
   maxTurnsPerCall?: number;
+  /**
+   * Channels' intakes, run first by the sweep: each moves messages its channel accepted but did not
+   * store in a conversation yet (a worker died in between) and returns the conversations to answer.
+   */
+  intakes?: Array<() => Promise<string[]>>;
 }
 
 export interface SweepReport {
@@ -128,7 +133,9 @@ export function createPipeline(options: PipelineOptions) {
   /** Answers what nobody is answering and delivers what is due. */
   async function sweep(log: Logger = logger, limit = 50): Promise<SweepReport> {
     const report: SweepReport = { conversations: 0, answered: 0, failed: 0, outbox: null };
-    const due = await store.dueConversations(limit);
+    const fromIntakes: string[] = [];
+    for (const intake of options.intakes ?? []) fromIntakes.push(...(await intake()));
+    const due = [...new Set([...fromIntakes, ...(await store.dueConversations(limit))])];
     report.conversations = due.length;
     // A few conversations at a time: each turn may wait seconds on the LLM.
     const queue = [...due];

@@ -7,6 +7,7 @@ import { createSql } from "../db/client.ts";
 import type { Env } from "../config/env.ts";
 import type { Logger } from "../log/logger.ts";
 import { createOutboxDispatcher, type OutboxDispatcher, type Sender } from "../outbox/dispatcher.ts";
+import { intakeWhatsApp } from "../whatsapp/inbox.ts";
 import { createWhatsAppSender } from "../whatsapp/sender.ts";
 import { createKnowledgeBaseFromEnv } from "../knowledge/index.ts";
 import { createActions } from "./actions/actions.ts";
@@ -64,6 +65,7 @@ export function buildChatRuntime(config: ChatConfig, env: Env, logger: Logger, d
     outboxTarget: outboxTargetFor,
     logger,
     turnDeadlineMs: config.CHAT_TURN_DEADLINE_MS,
+    intakes: [() => intakeWhatsApp(sql, null)],
     // Long enough for the slowest turn, short enough that the sweep finds a dead worker's message soon.
     leaseSeconds: Math.ceil(config.CHAT_TURN_DEADLINE_MS / 1000) + 5,
   });

@@ -3,12 +3,14 @@
 //   GET  whatsapp-webhook?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…
 //        → 200 text/plain <challenge> when the token is WHATSAPP_VERIFY_TOKEN, else 403
 //   POST whatsapp-webhook   (X-Hub-Signature-256 over the raw body, WHATSAPP_APP_SECRET)
-//        → 200 {"received", "duplicates", ...} as soon as every message is stored (one statement
-//          per business number: message + job, replays ignored by wamid); delivery statuses are
-//          recorded; template status updates are handed to the template module when it is there.
-//        The bot's work happens after the answer (in the background); a message whose worker dies
-//        is answered by the sweep. If the database cannot store the event: 503, and Meta retries.
-import type { Sql } from "../db/client.ts";
+//        → 200 {"received", "duplicates", ...} as soon as every message is durably in the inbox
+//          (one statement per business number, replays ignored by wamid: whatsapp_accept);
+//          delivery statuses are recorded; template status updates are handed to the template
+//          module when it is there. After the answer, in the background, the messages move into
+//          their conversations (whatsapp_process_inbox) and the bot answers them; whatever a killed
+//          worker leaves, the sweep finishes. If the database cannot store the event: 503, and
+//          Meta retries.
+import { createSql, type Sql } from "../db/client.ts";
 import { decodeUtf8Body, parseJson, readRawBody } from "../http/body.ts";
 import { AppError } from "../http/errors.ts";
 import { jsonResponse } from "../http/respond.ts";
@@ -22,12 +24,15 @@ import { verifyMetaSignature } from "../signatures/meta.ts";
 import type { ChatConfig } from "../chat/config.ts";
 import { buildChatRuntime, type ChatRuntimeDeps } from "../chat/runtime.ts";
 import { parseWebhookEvent } from "./events.ts";
+import { intakeWhatsApp } from "./inbox.ts";
 
 export const FUNCTION_NAME = "whatsapp-webhook";
 /** Meta: "Webhook payloads can be up to 3 MB." */
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 export interface WhatsAppWebhookDeps extends ChatRuntimeDeps {
+  /** Connections for accepting events (by default a pool of its own; see below). */
+  ackSql?: Sql;
   /** Called with message_template_status_update values (the template builder registers it). */
   onTemplateStatus?: (sql: Sql, values: Array<Record<string, unknown>>, logger: Logger) => Promise<number>;
 }
@@ -40,6 +45,9 @@ async function sameSecret(given: string, expected: string): Promise<boolean> {
 export function buildWhatsAppWebhookHandler(config: ChatConfig, env: Record<string, string | undefined>, logger: Logger, deps: WhatsAppWebhookDeps = {}) {
   const runtime = buildChatRuntime(config, env, logger, deps);
   const { sql, pipeline } = runtime;
+  // Accepting an event has connections of its own: the bot's background work (moving messages into
+  // conversations, turns, the outbox) never holds up the 200 Meta is waiting for.
+  const ackSql = deps.ackSql ?? (deps.sql ? deps.sql : createSql(config.DATABASE_URL, { max: config.WHATSAPP_ACK_DB_CONNECTIONS }));
   const flusher = createMetricsFlusher(sql, { intervalMs: config.METRICS_FLUSH_INTERVAL_MS });
 
   async function verifyHandshake(req: Request): Promise<Response> {
@@ -68,27 +76,25 @@ export function buildWhatsAppWebhookHandler(config: ChatConfig, env: Record<stri
       throw new AppError("INVALID_EVENT", 422, "Not a WhatsApp Business Account event");
     }
 
+    // Accept: the parsed messages go into the inbox, one statement per business number. That is the
+    // durable store Meta's 200 promises; moving them into conversations happens after the answer.
     let received = 0;
     let duplicates = 0;
     const unknownNumbers: string[] = [];
-    const toAnswer = new Set<string>();
+    const accepted: number[] = [];
     try {
       for (const [numberId, messages] of event.messages) {
-        const [{ result }] = await sql`select public.whatsapp_ingest(${numberId}, ${sql.json(messages as never)}) as result`;
-        if (result?.error === "unknown_number") {
+        const [{ result }] = await ackSql`select public.whatsapp_accept(${numberId}, ${ackSql.json(messages as never)}) as result`;
+        if (!result?.known) {
           unknownNumbers.push(numberId);
           continue;
         }
-        for (const r of result.results as Array<{ duplicate: boolean; conversation_id: string }>) {
-          if (r.duplicate) duplicates += 1;
-          else {
-            received += 1;
-            toAnswer.add(r.conversation_id);
-          }
-        }
+        accepted.push(...(result.accepted as number[]));
+        received += (result.accepted as number[]).length;
+        duplicates += result.duplicates as number;
       }
       if (event.statuses.length) {
-        await sql`select public.outbox_record_delivery('whatsapp', ${sql.json(event.statuses as never)})`;
+        await ackSql`select public.outbox_record_delivery('whatsapp', ${ackSql.json(event.statuses as never)})`;
       }
     } catch (error) {
       const code = (error as { code?: unknown })?.code;
@@ -114,9 +120,13 @@ export function buildWhatsAppWebhookHandler(config: ChatConfig, env: Record<stri
     ctx.logFields.duplicates = duplicates;
     metrics.event(FUNCTION_NAME, received ? "stored" : duplicates ? "duplicate" : "other");
 
-    // The answer leaves now; the bot works after it.
-    for (const conversationId of toAnswer) {
-      runInBackground(() => pipeline.answerConversation(conversationId, ctx.logger, ctx.requestId), ctx.logger);
+    // The answer leaves now; the messages reach their conversations and the bot works after it.
+    // A worker killed here leaves inbox rows and jobs behind; the sweep finishes both.
+    if (accepted.length) {
+      runInBackground(async () => {
+        const conversations = await intakeWhatsApp(sql, accepted);
+        await Promise.all(conversations.map((id) => pipeline.answerConversation(id, ctx.logger, ctx.requestId)));
+      }, ctx.logger);
     }
     return jsonResponse({
       received,

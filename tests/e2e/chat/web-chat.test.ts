@@ -65,6 +65,24 @@ describe("starting a session", () => {
   });
 });
 
+describe("rate limits", () => {
+  it("refuses a site's requests past its own per-minute limit with 429 and Retry-After", async () => {
+    const limited = await createChatOrg(db.sql, { name: "Small Site Co" });
+    await db.sql`update public.chat_sites set rate_limit_per_minute = 2 where site_key = ${limited.siteKey}`;
+    const s = (await chat.start({ site_key: limited.siteKey })).json;
+    const statuses = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await chat.send(s.session_id, s.session_token, { text: `hello ${i}` });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(res.json.error.code).toBe("RATE_LIMITED");
+        expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+      }
+    }
+    expect(statuses).toEqual([200, 200, 429, 429]);
+  });
+});
+
 describe("tokens", () => {
   it("answers 401 without a token or with an unknown one, and 404 for another session's id with a valid token", async () => {
     const mine = await session();

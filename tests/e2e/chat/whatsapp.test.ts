@@ -189,6 +189,26 @@ describe("messages", () => {
     expect(graph.sent.filter((s) => s.to === `+${from}`)).toHaveLength(1);
   });
 
+  it("sends the number's configured template outside the 24-hour window, the text as its {{1}}", async () => {
+    const other = await createChatOrg(db.sql, { name: "Template Co" });
+    await db.sql`update public.whatsapp_numbers set outside_window_template = ${db.sql.json({ name: "follow_up", language: "en_US" })}
+      where phone_number_id = ${other.phoneNumberId}`;
+    const from = customer();
+    await postWhatsApp(url, whatsappEvent(other.phoneNumberId, [textMessage("hi", from)]));
+    await sentTo(`+${from}`, 1);
+    const [c] = await db.sql`
+      update public.conversations set last_customer_message_at = now() - interval '25 hours'
+      where external_id = ${`${other.phoneNumberId}:${from}`} returning id, org_id`;
+    await db.sql`
+      insert into public.outbox (org_id, conversation_id, channel, recipient, payload, idempotency_key)
+      values (${c.org_id}, ${c.id}, 'whatsapp', ${from}, ${db.sql.json({ phone_number_id: other.phoneNumberId, text: "We have an update on your repair" })}, ${`tpl:${c.id}`})`;
+    await webChat(`${server.url}/functions/v1`).sweep(SERVICE_KEY);
+    const [, template] = await sentTo(`+${from}`, 2);
+    expect(template.body.type).toBe("template");
+    expect(template.body.template).toMatchObject({ name: "follow_up", language: { code: "en_US" } });
+    expect(template.body.template.components[0].parameters[0].text).toBe("We have an update on your repair");
+  });
+
   it("retries a reply the Graph API refused with 500s, and sends it once", async () => {
     const from = customer();
     graph.failNext(4, 503);
