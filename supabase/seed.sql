@@ -150,3 +150,16 @@ on conflict (id) do nothing;
 insert into public.agent_settings (org_id, assignment_mode) values
   ('00000000-0000-4000-8000-000000000001', 'manual')
 on conflict (org_id) do nothing;
+
+-- The template builder: the demo organisation's WhatsApp Business Account, pointing at nothing real.
+-- Its WABA id and token are those of the local Graph API stand-in (scripts/stand-ins/whatsapp-graph.mjs),
+-- so `POST template-builder/session/{id}/submit` works against it locally.
+insert into public.whatsapp_template_accounts (org_id, waba_id, access_token) values
+  ('00000000-0000-4000-8000-000000000001', '102290129340398', 'EAAG-local-test-token-0123456789')
+on conflict (org_id) do nothing;
+
+-- Morgan (the supervisor) is a member of the demo organisation, so the template builder, which reads
+-- the caller's organisation from org_members, accepts `npm run agent-token -- morgan@pinecrest.example`.
+insert into public.org_members (org_id, user_id, role) values
+  ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000703', 'admin')
+on conflict (org_id, user_id) do nothing;

@@ -18,5 +18,7 @@ export function startGraphApi(options?: {
   port?: number;
   host?: string;
   tokens?: string[] | null;
+  /** WABA id and token the message_templates endpoint accepts (default: the demo seed's). */
+  templates?: { token?: string; wabaId?: string };
   onSend?: (sent: SentMessage) => void;
 }): Promise<GraphApi>;

@@ -6,9 +6,12 @@
 // "messages": [{"id": "wamid..."}]}), with Meta's error envelope for a bad token (401, code 190) or a
 // malformed body (400, code 100). Everything received is kept, for tests, the simulator and `npm start`
 // (GET /_sent lists it; DELETE /_sent clears it). failNext(n, status) makes the next n sends fail.
+// It also serves POST /v21.0/{waba_id}/message_templates (the template builder's submit) through
+// whatsapp-graph.mjs's endpoint, for the demo organisation's seeded WABA id and token.
 // Never deployed: it exists because Meta cannot be reached from here.
 import http from "node:http";
 import { randomUUID } from "node:crypto";
+import { createTemplateEndpoint } from "./whatsapp-graph.mjs";
 
 function graphError(res, status, code, message, type = "OAuthException") {
   res.writeHead(status, { "content-type": "application/json" });
@@ -23,12 +26,25 @@ export async function startGraphApi(options = {}) {
   const failures = [];
   let delayMs = 0;
   const tokens = options.tokens ?? null;
+  const templateApi = createTemplateEndpoint(options.templates);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/_sent") {
       if (req.method === "DELETE") sent.length = 0;
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(req.method === "DELETE" ? [] : sent.filter((s) => !url.searchParams.get("to") || s.to === url.searchParams.get("to"))));
+      return;
+    }
+    // Template creation (the template builder's submit), with the demo organisation's seeded WABA.
+    if (/\/message_templates$/.test(url.pathname)) {
+      let raw = "";
+      req.setEncoding("utf8");
+      req.on("data", (c) => (raw += c));
+      req.on("end", () => {
+        const answer = templateApi.handle(req.method ?? "GET", url.pathname, req.headers.authorization, raw);
+        res.writeHead(answer.status, { "content-type": "application/json" });
+        res.end(JSON.stringify(answer.body));
+      });
       return;
     }
     const match = /^\/v[0-9.]+\/([0-9]{5,32})\/messages$/.exec(url.pathname);

@@ -1,7 +1,8 @@
 // Fuzz: generated malformed requests to every public endpoint through the real Deno server
 // (scripts/serve.ts via tests/e2e/support/server.ts): integrations (both schemes, often with a valid
 // signature over a malformed body so that parsing and validation are reached), health, metrics and
-// telnyx-webhook, the web-chat API and whatsapp-webhook (Meta-signed malformed bodies too). Nothing may
+// telnyx-webhook, the web-chat API, whatsapp-webhook and the template builder (Meta-signed malformed
+// bodies too). Nothing may
 // answer 500 or crash the server, and no state row may be written.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -231,6 +232,28 @@ async function whatsappCases(g: Gen, n: number): Promise<Case[]> {
   }));
 }
 
+async function templateBuilderCases(g: Gen, n: number): Promise<Case[]> {
+  return Promise.all(Array.from({ length: n }, async (_, i) => {
+    const { body, kind } = g.chance(0.5) ? malformedBody(g) : badBody(g);
+    const id = g.pick([crypto.randomUUID(), "x", "00000000-0000-0000-0000-000000000000", ""]);
+    // Not session/new: it creates a session, which is state by design.
+    const path = g.pick(["validate", "chat", "webhook", `session/${id}`, `session/${id}/submit`, `session/${id}/debug`, "health", `x/${id}`]);
+    const signed = path === "webhook" && g.chance(0.6) && typeof body === "string";
+    const method = g.chance(0.8) ? g.pick(["POST", "GET"]) : g.pick(METHODS);
+    const headers = headersFrom([
+      ["content-type", g.chance(0.8) ? "application/json" : badContentType(g)],
+      ["authorization", g.pick([null, "Bearer", `Bearer ${SERVICE_KEY}x`, badHeaderValue(g)])],
+      ["x-hub-signature-256", signed ? await signMeta(APP_SECRET, body as string) : g.chance(0.3) ? badHeaderValue(g) : null],
+    ]);
+    return {
+      endpoint: "template-builder",
+      url: server.functionUrl(`template-builder/${path}${g.chance(0.9) ? "" : badPathSuffix(g)}`),
+      init: { method, headers, body: asBody(method, body) },
+      label: `#${i} ${method} template-builder/${path} ${kind}${signed ? " signed" : ""}`,
+    };
+  }));
+}
+
 describe("fuzz: malformed requests to every public endpoint", () => {
   it(`answers every one without a 500, stays up, and writes no state`, async () => {
     const g = new Gen(prng(SEED));
@@ -244,6 +267,7 @@ describe("fuzz: malformed requests to every public endpoint", () => {
       ...(await telnyxCases(g, PER_ENDPOINT)),
       ...chatCases(g, PER_ENDPOINT),
       ...(await whatsappCases(g, PER_ENDPOINT)),
+      ...(await templateBuilderCases(g, PER_ENDPOINT)),
     ];
     const started = performance.now();
     const { statuses, failures } = await runAll(cases);

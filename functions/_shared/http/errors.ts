@@ -23,19 +23,35 @@ export type ErrorCode =
   | "UNAVAILABLE"
   | "INVALID_EVENT"
   | "UPSTREAM_RESPONSE_TOO_LARGE"
+  | "TEMPLATE_NOT_READY"
+  | "WABA_NOT_CONFIGURED"
+  | "META_REJECTED"
+  | "META_DUPLICATE_NAME"
+  | "META_AUTH_FAILED"
+  | "UPSTREAM_UNAVAILABLE"
+  | "LLM_UNAVAILABLE"
   | "INTERNAL";
 
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly headers: Record<string, string>;
+  /** Extra fields for the error body (e.g. an upstream's error code); never secrets or raw bodies. */
+  readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, status: number, message: string, headers: Record<string, string> = {}) {
+  constructor(
+    code: ErrorCode,
+    status: number,
+    message: string,
+    headers: Record<string, string> = {},
+    details?: Record<string, unknown>,
+  ) {
     super(message);
     this.name = "AppError";
     this.code = code;
     this.status = status;
     this.headers = headers;
+    this.details = details;
   }
 }
 
@@ -47,6 +63,7 @@ export function errorResponse(error: unknown, requestId?: string): Response {
     error: {
       code: known ? error.code : "INTERNAL",
       message: known ? error.message : "Internal error",
+      ...(known && error.details ? { details: error.details } : {}),
       ...(requestId ? { request_id: requestId } : {}),
     },
   };
