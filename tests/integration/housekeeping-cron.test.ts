@@ -61,12 +61,26 @@ describe.skipIf(skipReason !== null)("maintenance schedule with pg_cron", () => 
     order by j.jobname`;
 
   it("creates pg_cron and schedules run_maintenance_tasks() every five minutes", async () => {
-    const jobs = await ourJobs();
+    const jobs = (await ourJobs()).filter((j) => j.jobname === "switchboard-maintenance");
     expect(jobs.map(({ jobid, ...job }) => job)).toEqual([
       {
         jobname: "switchboard-maintenance",
         schedule: "*/5 * * * *",
         command: "select public.run_maintenance_tasks()",
+        database: CRON_DATABASE,
+        username: "postgres",
+        active: true,
+      },
+    ]);
+  });
+
+  it("schedules evaluate_alerts() every minute", async () => {
+    const jobs = (await ourJobs()).filter((j) => j.jobname === "switchboard-alerts");
+    expect(jobs.map(({ jobid, ...job }) => job)).toEqual([
+      {
+        jobname: "switchboard-alerts",
+        schedule: "* * * * *",
+        command: "select public.evaluate_alerts()",
         database: CRON_DATABASE,
         username: "postgres",
         active: true,
@@ -80,7 +94,7 @@ describe.skipIf(skipReason !== null)("maintenance schedule with pg_cron", () => 
     await sql.unsafe(readFileSync(scheduleMigration, "utf8"));
     const [{ installed }] = await sql`select public.install_maintenance_schedule() as installed`;
     const after = await ourJobs();
-    expect(installed).toBe(1);
+    expect(installed).toBe(before.length);
     expect(after).toEqual(before);
   });
 
