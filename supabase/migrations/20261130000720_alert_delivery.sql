@@ -58,14 +58,16 @@ grant execute on function public.alert_claim_notices(int, int) to service_role;
 --   failed, attempts left → 'pending' again, due after an exponential backoff (30 s, 1, 2, 4, 8,
 --                        15 min, then every 15 min), or the receiver's Retry-After when longer
 --                        (at most an hour);
---   failed, last attempt → 'failed'.
+--   failed, last attempt, or p_give_up (the destination can never take it: a refused URL, 410 Gone)
+--                        → 'failed'.
 -- Adds the outcome to the incident's timeline. Only the holder of the lease can complete: a notice
 -- no longer 'sending' at that attempt (its lease ran out and another run claimed it) is left alone
 -- and null is returned. p_error is a short reason ('http_500', 'timeout'), never a response body.
 -- Who may call: the service role. Changes alert_notices, alert_incident_events. Returns the status.
 create or replace function public.alert_complete_notice(p_id bigint, p_attempt int, p_ok boolean,
                                                         p_error text default null,
-                                                        p_retry_after_seconds int default null)
+                                                        p_retry_after_seconds int default null,
+                                                        p_give_up boolean default false)
 returns text
 language plpgsql
 set search_path = ''
@@ -81,9 +83,9 @@ begin
   v_delay := least(c_max_delay, c_first_delay * power(2, greatest(p_attempt - 1, 0))::int);
   v_delay := greatest(v_delay, least(coalesce(p_retry_after_seconds, 0), c_max_retry_after));
   update public.alert_notices n set
-    status = case when p_ok then 'sent' when n.attempts >= c_max_attempts then 'failed' else 'pending' end,
+    status = case when p_ok then 'sent' when n.attempts >= c_max_attempts or p_give_up then 'failed' else 'pending' end,
     sent_at = case when p_ok then now() end,
-    next_attempt_at = case when p_ok or n.attempts >= c_max_attempts then n.next_attempt_at
+    next_attempt_at = case when p_ok or n.attempts >= c_max_attempts or p_give_up then n.next_attempt_at
                            else now() + make_interval(secs => v_delay) end,
     last_error = case when p_ok then null else left(coalesce(p_error, 'error'), 100) end
   where n.id = p_id and n.status = 'sending' and n.attempts = p_attempt
@@ -101,8 +103,8 @@ begin
   return v_notice.status;
 end
 $$;
-revoke execute on function public.alert_complete_notice(bigint, int, boolean, text, int) from public, anon, authenticated;
-grant execute on function public.alert_complete_notice(bigint, int, boolean, text, int) to service_role;
+revoke execute on function public.alert_complete_notice(bigint, int, boolean, text, int, boolean) from public, anon, authenticated;
+grant execute on function public.alert_complete_notice(bigint, int, boolean, text, int, boolean) to service_role;
 
 -- An incident as the operators' endpoints show it.
 -- Who may call: the read functions below. Changes nothing.
@@ -176,3 +178,112 @@ end
 $$;
 revoke execute on function public.alert_incidents_recent(int, text, uuid) from public, anon, authenticated;
 grant execute on function public.alert_incidents_recent(int, text, uuid) to service_role;
+
+-- ---------------------------------------------------------------------------------------------
+-- Gauges read from tables when /metrics is scraped: what the Prometheus alerting rules
+-- (prometheus/switchboard-alerts.yml) need beyond the functions' own counters. Tables other features
+-- own, and pg_cron's, are read only where they exist.
+--   switchboard_alert_incidents_firing{severity}
+--   switchboard_circuit_breaker_reported_open{dependency}     1 when an isolate reported it not closed in 2 min
+--   switchboard_cron_job_last_run_failed{jobname}             1 when the job's last run failed
+--   switchboard_outbox_oldest_undelivered_seconds             age of the oldest pending/sending/failed message
+--   switchboard_customers_waiting_longest_seconds             longest wait for a human
+--   switchboard_llm_org_calls_today{org_id}, switchboard_llm_org_errors_today{org_id},
+--   switchboard_llm_org_tokens_today{org_id}                  per organisation since 00:00 UTC (tokens when
+--                                                             llm_calls has total_tokens, or prompt/completion
+--                                                             or input/output token columns); the 500 busiest
+-- Returns [{"name", "labels", "value"}].
+-- Who may call: the service role (the metrics function). Changes nothing.
+-- security definer: the cron schema is not readable by the service role on every installation.
+create or replace function public.metrics_gauges() returns jsonb
+language plpgsql stable
+security definer
+set search_path = ''
+set statement_timeout = '2s'
+as $$
+declare
+  c_max_orgs constant int := 500;
+  v_out jsonb;
+  v_part jsonb;
+  v_tokens text;
+  v_cols text[];
+begin
+  select jsonb_agg(jsonb_build_object('name', 'switchboard_alert_incidents_firing',
+                                      'labels', jsonb_build_object('severity', s.severity),
+                                      'value', (select count(*) from public.alert_incidents i
+                                                where i.status = 'firing' and i.severity = s.severity)))
+    into v_out from (values ('critical'), ('warning')) s(severity);
+
+  select coalesce(jsonb_agg(jsonb_build_object('name', 'switchboard_circuit_breaker_reported_open',
+                                               'labels', jsonb_build_object('dependency', b.name),
+                                               'value', b.open)), '[]'::jsonb)
+    into v_part
+    from (select r.name, max(case when r.state = 'closed' then 0 else 1 end) as open
+          from public.breaker_reports r where r.reported_at > now() - interval '2 minutes'
+          group by r.name) b;
+  v_out := v_out || v_part;
+
+  if to_regclass('cron.job') is not null and to_regclass('cron.job_run_details') is not null then
+    execute $q$
+      select coalesce(jsonb_agg(jsonb_build_object('name', 'switchboard_cron_job_last_run_failed',
+                                                   'labels', jsonb_build_object('jobname', j.jobname),
+                                                   'value', case when l.status = 'failed' then 1 else 0 end)), '[]'::jsonb)
+      from cron.job j
+      cross join lateral (select d.status from cron.job_run_details d where d.jobid = j.jobid
+                          order by d.start_time desc nulls last limit 1) l
+      where j.active
+    $q$ into v_part;
+    v_out := v_out || v_part;
+  end if;
+
+  if to_regclass('public.outbox') is not null then
+    execute $q$
+      select jsonb_build_array(jsonb_build_object('name', 'switchboard_outbox_oldest_undelivered_seconds',
+        'labels', '{}'::jsonb,
+        'value', coalesce(extract(epoch from now() - min(o.created_at)), 0)))
+      from public.outbox o where o.status in ('pending', 'sending', 'failed')
+    $q$ into v_part;
+    v_out := v_out || v_part;
+  end if;
+
+  if to_regclass('public.agent_sessions') is not null then
+    execute $q$
+      select jsonb_build_array(jsonb_build_object('name', 'switchboard_customers_waiting_longest_seconds',
+        'labels', '{}'::jsonb,
+        'value', coalesce(extract(epoch from now() - min(a.queued_at)), 0)))
+      from public.agent_sessions a where a.status = 'waiting'
+    $q$ into v_part;
+    v_out := v_out || v_part;
+  end if;
+
+  if to_regclass('public.llm_calls') is not null then
+    select array_agg(a.attname::text) into v_cols from pg_catalog.pg_attribute a
+      where a.attrelid = 'public.llm_calls'::regclass and a.attnum > 0 and not a.attisdropped;
+    v_tokens := case
+      when 'total_tokens' = any (v_cols) then 'coalesce(l.total_tokens, 0)'
+      when v_cols @> array['prompt_tokens', 'completion_tokens'] then 'coalesce(l.prompt_tokens, 0) + coalesce(l.completion_tokens, 0)'
+      when v_cols @> array['input_tokens', 'output_tokens'] then 'coalesce(l.input_tokens, 0) + coalesce(l.output_tokens, 0)'
+    end;
+    execute format($q$
+      with per_org as (
+        select l.org_id, count(*) as calls, count(*) filter (where l.error_code is not null) as errors, %s as tokens
+        from public.llm_calls l
+        where l.created_at >= (date_trunc('day', now() at time zone 'UTC') at time zone 'UTC') and l.org_id is not null
+        group by l.org_id order by count(*) desc limit %s
+      )
+      select coalesce(jsonb_agg(x.sample), '[]'::jsonb) from per_org p
+      cross join lateral (values
+        (jsonb_build_object('name', 'switchboard_llm_org_calls_today', 'labels', jsonb_build_object('org_id', p.org_id), 'value', p.calls)),
+        (jsonb_build_object('name', 'switchboard_llm_org_errors_today', 'labels', jsonb_build_object('org_id', p.org_id), 'value', p.errors)),
+        (case when p.tokens is not null then jsonb_build_object('name', 'switchboard_llm_org_tokens_today',
+                                                                'labels', jsonb_build_object('org_id', p.org_id), 'value', p.tokens) end)
+      ) x(sample)
+      where x.sample is not null
+    $q$, coalesce('sum(' || v_tokens || ')', 'null::numeric'), c_max_orgs) into v_part;
+    v_out := v_out || v_part;
+  end if;
+  return v_out;
+end
+$$;
+revoke execute on function public.metrics_gauges() from public, anon, authenticated;
+grant execute on function public.metrics_gauges() to service_role;
