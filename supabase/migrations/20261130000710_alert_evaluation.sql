@@ -791,13 +791,19 @@ begin
     return jsonb_build_object('skipped', 'already running');
   end if;
 
-  -- 1. The counters that enabled metric rules read, as they are now.
+  -- 1. The counters that enabled metric rules read, as they are now, and a marker row, so that a
+  --    snapshot exists even before the first request is counted (a series missing from a baseline
+  --    snapshot counts from zero).
   insert into public.alert_metric_snapshots (taken_at, name, labels, value)
   select p_now, m.name, m.labels, m.value
   from public.metric_samples m
   where m.name = any (array(
     select distinct unnest(k.metrics) from public.alert_rule_kinds k
     where exists (select 1 from public.alert_rules r where r.kind = k.kind and r.enabled)))
+  union all
+  select p_now, 'switchboard_alert_snapshot', '{}'::jsonb, 0
+  where exists (select 1 from public.alert_rules r join public.alert_rule_kinds k on k.kind = r.kind
+                where r.enabled and cardinality(k.metrics) > 0)
   on conflict do nothing;
 
   -- 2 and 3. Every kind that has a rule on (or switched on by an override), or an open incident.

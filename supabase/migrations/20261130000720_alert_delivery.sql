@@ -142,7 +142,7 @@ $$;
 revoke execute on function public.alert_incidents_open() from public, anon, authenticated;
 grant execute on function public.alert_incidents_open() to service_role;
 
--- The p_limit most recent incidents (by start), each with its timeline (oldest first) and its
+-- The p_limit most recent incidents (by start), each with its timeline (in the order it happened) and its
 -- notices. p_status: 'open' (pending or firing), 'resolved' or 'all'; p_org_id narrows to one
 -- organisation. For GET /health/incidents.
 -- Who may call: the service role. Changes nothing.
@@ -161,7 +161,7 @@ begin
     from (
       select i.id, i.started_at, public.alert_incident_json(i) || jsonb_build_object(
         'timeline', (select coalesce(jsonb_agg(jsonb_build_object('at', e.at, 'event', e.kind, 'value', e.value,
-                                                                  'details', e.details) order by e.at, e.id), '[]'::jsonb)
+                                                                  'details', e.details) order by e.id), '[]'::jsonb)
                      from public.alert_incident_events e where e.incident_id = i.id),
         'notices', (select coalesce(jsonb_agg(jsonb_build_object(
                                       'id', n.id, 'transition', n.transition, 'destination', d.name,
