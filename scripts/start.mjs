@@ -8,7 +8,12 @@
 //     you set TELNYX_PUBLIC_KEY yourself, in which case only your key is trusted.
 //  4. The functions under Deno at http://127.0.0.1:54321/functions/v1/<name> (PORT).
 //  5. Where pg_cron is absent, `select public.run_maintenance_tasks()` every 60 s
-//     (MAINTENANCE_INTERVAL_MS; 0 turns it off).
+//     (MAINTENANCE_INTERVAL_MS; 0 turns it off), and `select public.evaluate_alerts()` every 60 s
+//     (ALERTS_INTERVAL_MS; 0 turns it off); either way, due alert notices are delivered through
+//     POST /functions/v1/alerts/deliver on the same beat (pg_net does that on Supabase).
+//  6. Alerts: ALERT_WEBHOOK_URL, if set, receives every incident's notices (the operator's
+//     destination), signed with ALERT_WEBHOOK_SECRET or a secret kept in .switchboard/; the
+//     functions' bearer token is METRICS_TOKEN or one kept in .switchboard/metrics-token.
 // Ctrl-C (or SIGTERM) stops the functions (finishing requests and background work), then the database.
 // It never sets an insecure flag: unsigned requests are refused as they are in production.
 import path from "node:path";
@@ -17,10 +22,12 @@ import { migrate } from "./migrate.mjs";
 import { DEV_KEY_FILE, isDevPublicKey, loadOrCreateDevKeys } from "./dev-keys.mjs";
 import { portIsFree, startEmbeddedPostgres } from "./embedded-db.mjs";
 import { root, startDenoServer } from "./deno-server.mjs";
+import { localMetricsToken, showUrl, syncEnvDestination } from "./local-alerts.mjs";
 
 const FUNCTIONS_PORT = intFromEnv("PORT", 54321);
 const DB_PORT = intFromEnv("PGLITE_PORT", 54322);
 const MAINTENANCE_INTERVAL_MS = intFromEnv("MAINTENANCE_INTERVAL_MS", 60_000);
+const ALERTS_INTERVAL_MS = intFromEnv("ALERTS_INTERVAL_MS", 60_000);
 const HOST = "127.0.0.1";
 
 function intFromEnv(name, fallback) {
@@ -155,7 +162,8 @@ async function main() {
   }
 
   // 4. Functions -----------------------------------------------------------------------------
-  const env = { ...process.env, DATABASE_URL: databaseUrl, TELNYX_PUBLIC_KEY: publicKey };
+  const metricsToken = await localMetricsToken();
+  const env = { ...process.env, DATABASE_URL: databaseUrl, TELNYX_PUBLIC_KEY: publicKey, METRICS_TOKEN: metricsToken.token };
   if (env.SUPABASE_DB_URL) {
     // Functions prefer SUPABASE_DB_URL; locally they must use the database started above.
     say("ignoring SUPABASE_DB_URL from your environment: the functions use the database above");
@@ -192,7 +200,66 @@ async function main() {
   const maintenance = await scheduleMaintenance(sql);
   cleanups.push(() => maintenance.stop());
 
-  printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance: maintenance.description });
+  // 6. Alerts --------------------------------------------------------------------------------
+  let alertTargets;
+  try {
+    alertTargets = await syncEnvDestination(sql);
+  } catch (error) {
+    return shutdown(`alerts: ${error.message}`, 1);
+  }
+  const alerts = await scheduleAlerts(sql, { baseUrl, token: metricsToken.token });
+  cleanups.push(() => alerts.stop());
+
+  printWelcome({
+    baseUrl, databaseUrl, embedded, userKey, maintenance: maintenance.description,
+    alerts: { ...alertTargets, schedule: alerts.description, tokenSource: metricsToken.source },
+  });
+}
+
+/**
+ * Every ALERTS_INTERVAL_MS: evaluate_alerts() where pg_cron does not schedule it, then
+ * POST /functions/v1/alerts/deliver (there is no pg_net here to call it). Runs never overlap; a
+ * failed run is logged and the next one tried on time. Transitions and deliveries are printed.
+ */
+async function scheduleAlerts(sql, { baseUrl, token }) {
+  if (ALERTS_INTERVAL_MS === 0) return { description: "off (ALERTS_INTERVAL_MS=0)", stop() {} };
+  const [{ cron }] = await sql`select exists (select 1 from pg_extension where extname = 'pg_cron') as cron`;
+  let running = null;
+  const tick = async () => {
+    if (!cron) {
+      const [{ summary }] = await sql`select public.evaluate_alerts() as summary`;
+      if (summary.fired || summary.resolved) say(`alerts: ${summary.fired} fired, ${summary.resolved} resolved`);
+      if (summary.errors && Object.keys(summary.errors).length) say(`alerts: rules failed: ${JSON.stringify(summary.errors)}`);
+    }
+    const res = await fetch(`${baseUrl}/functions/v1/alerts/deliver`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(55_000),
+    });
+    const run = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(`/alerts/deliver answered ${res.status} ${run?.error?.code ?? ""}`.trim());
+    if (run.claimed) {
+      say(`alerts: ${run.sent} notice(s) delivered, ${run.retrying} to retry, ${run.failed} given up`);
+    }
+  };
+  const run = () => {
+    if (running || shuttingDown) return;
+    running = tick()
+      .catch((error) => console.error(`[start] alerts run failed: ${error.message}`))
+      .finally(() => (running = null));
+  };
+  run();
+  const timer = setInterval(run, ALERTS_INTERVAL_MS);
+  const every = `every ${ALERTS_INTERVAL_MS / 1000} s`;
+  return {
+    description: cron
+      ? `pg_cron evaluates; notices delivered ${every}`
+      : `evaluate_alerts() and delivery ${every} (no pg_cron here)`,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 async function appliedMigrations(sql) {
@@ -268,7 +335,17 @@ function describeMaintenance(summary) {
   return parts.length ? parts.join("; ") : "nothing to do";
 }
 
-function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance }) {
+function describeAlertTargets({ destinations, secretSource }) {
+  if (destinations.length === 0) {
+    return ["  Alerts go    nowhere yet: set ALERT_WEBHOOK_URL (a Slack or Teams incoming webhook works as is)"];
+  }
+  return destinations.map((d, i) =>
+    `  ${i === 0 ? "Alerts go to" : "            "} ${showUrl(d.url)}   (${d.org ? `${d.org}'s incidents` : "every incident"}` +
+    `${d.name === "ALERT_WEBHOOK_URL" && secretSource ? `; signing secret in ${secretSource}` : ""})`
+  );
+}
+
+function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance, alerts }) {
   const webhook = `${baseUrl}/functions/v1/telnyx-webhook`;
   const call = (from, what) => `    npm run call -- --from ${from} --to +14165550100   # ${what}`;
   console.log(
@@ -279,6 +356,10 @@ function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance }) 
       `  Database     ${redact(databaseUrl)}${embedded ? "   (embedded PGlite; psql works too)" : ""}`,
       `  Telnyx key   ${userKey ? "yours (TELNYX_PUBLIC_KEY)" : "local development key (npm run call signs with it)"}`,
       `  Maintenance  ${maintenance}`,
+      `  Alerts       ${alerts.schedule}`,
+      ...describeAlertTargets(alerts),
+      `  Incidents    curl -H "Authorization: Bearer ${alerts.tokenSource === "METRICS_TOKEN" ? "$METRICS_TOKEN" : "$(cat .switchboard/metrics-token)"}" ${baseUrl}/functions/v1/health/incidents`,
+      "  Try an alert npm run alerts -- --simulate error-burst",
       "",
       "  Try a call to the demo number +14165550100 (Pinecrest Home Services):",
       call("+14165550199", "a known caller: Jane Cooper"),
