@@ -13,10 +13,11 @@ insert into public.org_members (org_id, user_id, role) values
 -- ---------------------------------------------------------------------------------------------
 -- Which tables are audited
 -- ---------------------------------------------------------------------------------------------
-select is(
-  array(select c.relname::text from pg_trigger t join pg_class c on c.oid = t.tgrelid
-        where t.tgname = 'audit_log_update' and t.tgenabled <> 'D' and c.relnamespace = 'public'::regnamespace order by 1),
-  array['ai_dispatcher_configs', 'clients', 'conversations', 'jobs', 'phone_numbers'],
+-- Feature migrations audit their own tables too (alert rules, ...); their tests check those.
+select ok(
+  array['ai_dispatcher_configs', 'clients', 'conversations', 'jobs', 'phone_numbers']
+    <@ array(select c.relname::text from pg_trigger t join pg_class c on c.oid = t.tgrelid
+             where t.tgname = 'audit_log_update' and t.tgenabled <> 'D' and c.relnamespace = 'public'::regnamespace),
   'the critical tables are audited');
 
 -- ---------------------------------------------------------------------------------------------

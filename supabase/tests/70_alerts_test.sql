@@ -5,7 +5,7 @@
 -- minimal stand-ins inside this transaction when they do not exist yet.
 begin;
 set local search_path = public, extensions;
-select plan(70);
+select plan(71);
 
 -- ---------------------------------------------------------------------------------------------
 -- Fixtures: two organisations open Mon-Fri 08:00-18:00 UTC, an operator destination and one of
@@ -50,6 +50,9 @@ $$;
 -- Rules as data
 -- ---------------------------------------------------------------------------------------------
 select is((select count(*)::int from public.alert_rules where enabled), 9, 'nine rules ship, all on');
+select is(array(select c.relname::text from pg_trigger t join pg_class c on c.oid = t.tgrelid
+                where t.tgname = 'audit_log_update' and c.relname like 'alert%' order by 1),
+  array['alert_rule_overrides', 'alert_rules'], 'changes to rules and overrides are audited');
 select throws_ok($$insert into public.alert_rule_overrides (org_id, rule_name, threshold)
                    values ('c0000000-0000-4000-8000-000000000001', 'telnyx_error_rate', 0.5)$$,
   '23503', null, 'a system-wide rule cannot be overridden per organisation');
