@@ -125,9 +125,22 @@ $$;
 revoke execute on function public.alert_org_open_at(uuid, timestamptz) from public, anon, authenticated;
 grant execute on function public.alert_org_open_at(uuid, timestamptz) to service_role;
 
+-- How far apart two evaluations "a minute apart" may be short of the minute: pg_cron and timers
+-- start a run a little early or late, and the statement's now() follows. Windows, for_seconds and
+-- clear_seconds are met when within this of their length, so that a 60-second rule never waits for
+-- a third run because two runs were 59.99 s apart.
+-- Who may call: anyone. Changes nothing.
+create or replace function public.alert_tick_slack() returns interval
+language sql immutable parallel safe
+set search_path = ''
+as $$ select interval '5 seconds' $$;
+grant execute on function public.alert_tick_slack() to authenticated, service_role;
+
 -- The increase of each snapshotted counter series named in p_names over the p_window_seconds
 -- before p_now: the snapshot taken at p_now minus the newest snapshot at least the window old (or,
--- when there is none yet, the oldest one inside the window). A counter that went down was reset
+-- when there is none yet, the oldest one inside the window). "At least the window old" allows the
+-- scheduler's jitter (alert_tick_slack(), 5 s): runs a minute apart are not exactly 60 s apart, and
+-- a 60-second rule must take the previous run's snapshot, not the one before it. A counter that went down was reset
 -- (metric_samples is UNLOGGED) and counts from zero; a series absent from the baseline is new.
 -- Nothing is returned without a baseline: no evidence, no alert.
 -- Who may call: the evaluators. Changes nothing.
@@ -142,9 +155,10 @@ begin
     with base as (
       select coalesce(
         (select max(s.taken_at) from public.alert_metric_snapshots s
-          where s.taken_at <= p_now - make_interval(secs => p_window_seconds)),
+          where s.taken_at <= p_now - make_interval(secs => p_window_seconds) + public.alert_tick_slack()),
         (select min(s.taken_at) from public.alert_metric_snapshots s
-          where s.taken_at > p_now - make_interval(secs => p_window_seconds) and s.taken_at < p_now)) as at
+          where s.taken_at > p_now - make_interval(secs => p_window_seconds) + public.alert_tick_slack()
+            and s.taken_at < p_now)) as at
     )
     select c.name, c.labels,
            case when c.value >= coalesce(b.value, 0) then c.value - coalesce(b.value, 0) else c.value end,
@@ -624,6 +638,7 @@ grant execute on function public.alert_enqueue_notices(public.alert_incidents, t
 --   observed, no open incident   → a new incident: firing at once when for_seconds is 0 (notices
 --                                  queued), else pending;
 --   observed, pending            → firing once it has been pending for for_seconds (notices);
+--                                  (for_seconds and clear_seconds are met within alert_tick_slack())
 --   observed, firing             → value and details refreshed; a clear spell ends;
 --   not observed, pending        → deleted: nothing happened that anyone was told about;
 --   not observed, firing         → clear since now (kept if already clear), and resolved once clear
@@ -674,9 +689,11 @@ begin
         value = v_obs.value, details = coalesce(v_obs.details, '{}'::jsonb), severity = v_obs.severity,
         threshold = v_obs.threshold, window_seconds = v_obs.window_seconds, clear_seconds = v_obs.clear_seconds,
         last_seen_at = p_now, cleared_since = null,
-        status = case when i.status = 'pending' and p_now - i.started_at >= make_interval(secs => v_obs.for_seconds)
+        status = case when i.status = 'pending'
+                           and p_now - i.started_at >= make_interval(secs => v_obs.for_seconds) - public.alert_tick_slack()
                       then 'firing' else i.status end,
-        fired_at = case when i.status = 'pending' and p_now - i.started_at >= make_interval(secs => v_obs.for_seconds)
+        fired_at = case when i.status = 'pending'
+                             and p_now - i.started_at >= make_interval(secs => v_obs.for_seconds) - public.alert_tick_slack()
                         then p_now else i.fired_at end
       where i.id = v_old.id
       returning * into v_new;
@@ -707,7 +724,7 @@ begin
     update public.alert_incidents i set status = 'resolved', resolved_at = p_now
       from public.alert_rules r
       where r.name = i.rule_name and r.kind = p_kind and i.status = 'firing' and i.cleared_since is not null
-        and p_now - i.cleared_since >= make_interval(secs => i.clear_seconds)
+        and p_now - i.cleared_since >= greatest(make_interval(secs => i.clear_seconds) - public.alert_tick_slack(), interval '0')
       returning i.*
   loop
     v_resolved := v_resolved + 1;
