@@ -14,6 +14,12 @@
 //     key, a WhatsApp app secret, verify token and access token, unless set in your environment; and,
 //     unless WHATSAPP_GRAPH_URL is set, a local Graph API on 127.0.0.1:54323 (GRAPH_PORT) that shows
 //     every WhatsApp reply the bot sends (scripts/stand-ins/graph-api.mjs).
+//  7. Where pg_cron is absent, `select public.evaluate_alerts()` every 60 s (ALERTS_INTERVAL_MS; 0
+//     turns it off); either way, due alert notices are delivered through
+//     POST /functions/v1/alerts/deliver on the same beat (pg_net does that on Supabase).
+//  8. Alerts: ALERT_WEBHOOK_URL, if set, receives every incident's notices (the operator's
+//     destination), signed with ALERT_WEBHOOK_SECRET or a secret kept in .switchboard/; the
+//     functions' bearer token is METRICS_TOKEN or one kept in .switchboard/metrics-token.
 // Ctrl-C (or SIGTERM) stops the functions (finishing requests and background work), then the database.
 // It never sets an insecure flag: unsigned requests are refused as they are in production.
 import path from "node:path";
@@ -25,12 +31,14 @@ import { root, startDenoServer } from "./deno-server.mjs";
 import { effective, LOCAL_SECRETS_FILE, loadOrCreateLocalSecrets } from "./local-secrets.mjs";
 import { startGraphApi } from "./stand-ins/graph-api.mjs";
 import { DEV_JWT_SECRET_FILE, loadOrCreateJwtSecret } from "./agent-token.mjs";
+import { localMetricsToken, showUrl, syncEnvDestination } from "./local-alerts.mjs";
 
 const FUNCTIONS_PORT = intFromEnv("PORT", 54321);
 const DB_PORT = intFromEnv("PGLITE_PORT", 54322);
 const MAINTENANCE_INTERVAL_MS = intFromEnv("MAINTENANCE_INTERVAL_MS", 60_000);
 const CHAT_SWEEP_INTERVAL_MS = intFromEnv("CHAT_SWEEP_INTERVAL_MS", 15_000);
 const GRAPH_PORT = intFromEnv("GRAPH_PORT", 54323);
+const ALERTS_INTERVAL_MS = intFromEnv("ALERTS_INTERVAL_MS", 60_000);
 const HOST = "127.0.0.1";
 
 function intFromEnv(name, fallback) {
@@ -197,12 +205,14 @@ async function main() {
     : `agents' JWT secret: ${jwt.created ? "created in" : "from"} ${path.relative(process.cwd(), DEV_JWT_SECRET_FILE)} (SUPABASE_JWT_SECRET=${jwt.secret})`);
 
   // 4. Functions -----------------------------------------------------------------------------
+  const metricsToken = await localMetricsToken();
   const env = {
     ...process.env,
     DATABASE_URL: databaseUrl,
     TELNYX_PUBLIC_KEY: publicKey,
     WHATSAPP_GRAPH_URL: graphUrl,
     SUPABASE_JWT_SECRET: jwt.secret,
+    METRICS_TOKEN: metricsToken.token,
     ...Object.fromEntries(Object.entries(local).map(([k, v]) => [k, v.value])),
   };
   if (env.SUPABASE_DB_URL) {
@@ -243,7 +253,66 @@ async function main() {
   const sweep = scheduleChatSweep(baseUrl, local.SUPABASE_SERVICE_ROLE_KEY.value);
   cleanups.push(() => sweep.stop());
 
-  printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance: maintenance.description, sweep: sweep.description, graphUrl, local });
+  // 6. Alerts --------------------------------------------------------------------------------
+  let alertTargets;
+  try {
+    alertTargets = await syncEnvDestination(sql);
+  } catch (error) {
+    return shutdown(`alerts: ${error.message}`, 1);
+  }
+  const alerts = await scheduleAlerts(sql, { baseUrl, token: metricsToken.token });
+  cleanups.push(() => alerts.stop());
+
+  printWelcome({
+    baseUrl, databaseUrl, embedded, userKey, maintenance: maintenance.description, sweep: sweep.description, graphUrl, local,
+    alerts: { ...alertTargets, schedule: alerts.description, tokenSource: metricsToken.source },
+  });
+}
+
+/**
+ * Every ALERTS_INTERVAL_MS: evaluate_alerts() where pg_cron does not schedule it, then
+ * POST /functions/v1/alerts/deliver (there is no pg_net here to call it). Runs never overlap; a
+ * failed run is logged and the next one tried on time. Transitions and deliveries are printed.
+ */
+async function scheduleAlerts(sql, { baseUrl, token }) {
+  if (ALERTS_INTERVAL_MS === 0) return { description: "off (ALERTS_INTERVAL_MS=0)", stop() {} };
+  const [{ cron }] = await sql`select exists (select 1 from pg_extension where extname = 'pg_cron') as cron`;
+  let running = null;
+  const tick = async () => {
+    if (!cron) {
+      const [{ summary }] = await sql`select public.evaluate_alerts() as summary`;
+      if (summary.fired || summary.resolved) say(`alerts: ${summary.fired} fired, ${summary.resolved} resolved`);
+      if (summary.errors && Object.keys(summary.errors).length) say(`alerts: rules failed: ${JSON.stringify(summary.errors)}`);
+    }
+    const res = await fetch(`${baseUrl}/functions/v1/alerts/deliver`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(55_000),
+    });
+    const run = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(`/alerts/deliver answered ${res.status} ${run?.error?.code ?? ""}`.trim());
+    if (run.claimed) {
+      say(`alerts: ${run.sent} notice(s) delivered, ${run.retrying} to retry, ${run.failed} given up`);
+    }
+  };
+  const run = () => {
+    if (running || shuttingDown) return;
+    running = tick()
+      .catch((error) => console.error(`[start] alerts run failed: ${error.message}`))
+      .finally(() => (running = null));
+  };
+  run();
+  const timer = setInterval(run, ALERTS_INTERVAL_MS);
+  const every = `every ${ALERTS_INTERVAL_MS / 1000} s`;
+  return {
+    description: cron
+      ? `pg_cron evaluates; notices delivered ${every}`
+      : `evaluate_alerts() and delivery ${every} (no pg_cron here)`,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 async function appliedMigrations(sql) {
@@ -359,7 +428,17 @@ function describeMaintenance(summary) {
   return parts.length ? parts.join("; ") : "nothing to do";
 }
 
-function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance, sweep, graphUrl, local }) {
+function describeAlertTargets({ destinations, secretSource }) {
+  if (destinations.length === 0) {
+    return ["  Alerts go    nowhere yet: set ALERT_WEBHOOK_URL (a Slack or Teams incoming webhook works as is)"];
+  }
+  return destinations.map((d, i) =>
+    `  ${i === 0 ? "Alerts go to" : "            "} ${showUrl(d.url)}   (${d.org ? `${d.org}'s incidents` : "every incident"}` +
+    `${d.name === "ALERT_WEBHOOK_URL" && secretSource ? `; signing secret in ${secretSource}` : ""})`
+  );
+}
+
+function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance, sweep, graphUrl, local, alerts }) {
   const webhook = `${baseUrl}/functions/v1/telnyx-webhook`;
   const call = (from, what) => `    npm run call -- --from ${from} --to +14165550100   # ${what}`;
   console.log(
@@ -370,6 +449,10 @@ function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance, sw
       `  Database     ${redact(databaseUrl)}${embedded ? "   (embedded PGlite; psql works too)" : ""}`,
       `  Telnyx key   ${userKey ? "yours (TELNYX_PUBLIC_KEY)" : "local development key (npm run call signs with it)"}`,
       `  Maintenance  ${maintenance}`,
+      `  Alerts       ${alerts.schedule}`,
+      ...describeAlertTargets(alerts),
+      `  Incidents    curl -H "Authorization: Bearer ${alerts.tokenSource === "METRICS_TOKEN" ? "$METRICS_TOKEN" : "$(cat .switchboard/metrics-token)"}" ${baseUrl}/functions/v1/health/incidents`,
+      "  Try an alert npm run alerts -- --simulate error-burst",
       "",
       "  Try a call to the demo number +14165550100 (Pinecrest Home Services):",
       call("+14165550199", "a known caller: Jane Cooper"),

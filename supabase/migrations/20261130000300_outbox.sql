@@ -62,6 +62,8 @@ create unique index outbox_provider_message_idx on public.outbox (channel, provi
   where provider_message_id is not null;
 create index outbox_conversation_idx on public.outbox (conversation_id, id) where conversation_id is not null;
 create index outbox_org_created_idx on public.outbox (org_id, created_at);
+-- Serves the "undelivered for 5 minutes" alert rule and /health/detailed: the rows not yet delivered, oldest first.
+create index outbox_undelivered_age_idx on public.outbox (created_at) where status in ('pending', 'sending', 'failed');
 create trigger outbox_touch before update on public.outbox
   for each row execute function public.touch_updated_at();
 

@@ -151,7 +151,11 @@ function integrationCases(g: Gen, fx: IntegrationFixture, n: number): Promise<Ca
   }));
 }
 
-function opsCases(g: Gen, endpoint: "health" | "health/detailed" | "metrics", n: number): Case[] {
+function opsCases(
+  g: Gen,
+  endpoint: "health" | "health/detailed" | "health/incidents" | "metrics" | "alerts/deliver",
+  n: number,
+): Case[] {
   return Array.from({ length: n }, (_, i) => {
     const method = g.pick(METHODS);
     const auth = g.pick([null, `Bearer ${TOKEN}`, "Bearer", "Bearer  ", `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, badHeaderValue(g), `bearer ${TOKEN}`]);
@@ -264,6 +268,8 @@ describe("fuzz: malformed requests to every public endpoint", () => {
       ...opsCases(g, "health", PER_ENDPOINT),
       ...opsCases(g, "health/detailed", PER_ENDPOINT),
       ...opsCases(g, "metrics", PER_ENDPOINT),
+      ...opsCases(g, "health/incidents", PER_ENDPOINT),
+      ...opsCases(g, "alerts/deliver", PER_ENDPOINT),
       ...(await telnyxCases(g, PER_ENDPOINT)),
       ...chatCases(g, PER_ENDPOINT),
       ...(await whatsappCases(g, PER_ENDPOINT)),

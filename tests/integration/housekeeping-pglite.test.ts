@@ -48,6 +48,21 @@ describe("housekeeping on the embedded database", () => {
     expect(rows[0]).toEqual({ jobs: 0, cron: null });
   });
 
+  it("evaluates alerts there too (npm start's timer runs evaluate_alerts()): an error burst fires once", async () => {
+    await pg.exec(`
+      insert into public.alert_destinations (org_id, name, url, secret)
+        values (null, 'local', 'http://127.0.0.1:9/alerts', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+      select public.evaluate_alerts(now());
+      select public.metrics_add('[{"name": "switchboard_http_requests_total", "labels": {"function": "telnyx-webhook", "status": "503"}, "value": 20}]');
+    `);
+    const { rows } = await pg.query<{ r: { fired: number; errors: Record<string, string> } }>(
+      "select public.evaluate_alerts(now() + interval '1 second') as r",
+    );
+    const claimed = await pg.query<{ n: number }>("select jsonb_array_length(public.alert_claim_notices(10, 60)) as n");
+    expect(rows[0].r).toMatchObject({ fired: 1, errors: {} });
+    expect(claimed.rows[0].n).toBe(1);
+  });
+
   it("closes an idle chat and prunes an old one's messages with time shifted", async () => {
     await pg.exec(`
       insert into public.orgs (id, name) values ('a0000000-0000-4000-8000-000000000001', 'Embedded Co');

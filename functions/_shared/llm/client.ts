@@ -32,6 +32,7 @@ import { z } from "zod";
 import type { Logger } from "../log/logger.ts";
 import { createOutboundPolicy, type OutboundPolicy, TaskCancelledError } from "../resilience/policy.ts";
 import { isRetryableLlmFailure, LlmError, type LlmErrorCode, toLlmError } from "./errors.ts";
+import { metrics } from "../observability/index.ts";
 import { type LlmCallRecorder, type LlmRecordContext, truncateJson } from "./recorder.ts";
 import type { LlmSettings } from "./settings.ts";
 
@@ -251,8 +252,10 @@ export function createLlmClient(settings: LlmSettings, deps: LlmClientDeps = {})
     }
 
     function save(o: Outcome<unknown> | null, error: LlmError | null) {
-      if (!deps.recorder || !options.record) return;
       const c = o?.completion ?? null;
+      // Counted for /metrics (the LLM error-rate alert reads it) whether or not the call is recorded.
+      metrics.llmCall(error ? "error" : "ok", { prompt: c?.usage?.promptTokens ?? 0, completion: c?.usage?.completionTokens ?? 0 });
+      if (!deps.recorder || !options.record) return;
       try {
         deps.recorder.record({
           context: options.record,

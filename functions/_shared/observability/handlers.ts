@@ -1,7 +1,10 @@
 // The operational endpoints:
 //
 //   GET /functions/v1/health            cheap liveness: no database, no dependency. 200 {status:"ok"}
-//   GET /functions/v1/health/detailed   database, pg_cron, queues, integrations, breakers (token)
+//   GET /functions/v1/health/detailed   database, pg_cron, queues, integrations, breakers, open alert
+//                                       incidents (token)
+//   GET /functions/v1/health/incidents  recent alert incidents with their timelines (token);
+//                                       ?status=open|resolved|all&limit=1..200&org_id=<uuid>
 //   GET /functions/v1/health/metrics    Prometheus text (token); the same as /metrics
 //   GET /functions/v1/metrics           Prometheus text (token)
 //
@@ -14,6 +17,7 @@ import { createSql, type Sql } from "../db/client.ts";
 import { AppError } from "../http/errors.ts";
 import { jsonResponse } from "../http/respond.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
+import { readDatabaseGauges, renderDatabaseGauges } from "./db-gauges.ts";
 import { checkHealth } from "./health.ts";
 import { describeError, instrumentHandler, type RequestContext } from "./http.ts";
 import { metrics } from "./index.ts";
@@ -75,6 +79,11 @@ async function metricsResponse(
     try {
       await s.flusher.flush();
       body = metrics.render(await readSharedSamples(s.sql));
+      try {
+        body += renderDatabaseGauges(await readDatabaseGauges(s.sql));
+      } catch (error) {
+        ctx.logger.warn("database gauges unavailable", { error: describeError(error) });
+      }
     } catch (error) {
       // The shared store is away: this isolate's own figures are better than nothing.
       ctx.logger.warn("shared metrics unavailable; rendering this isolate's", { error: describeError(error) });
@@ -89,7 +98,26 @@ async function metricsResponse(
   });
 }
 
-/** The `health` function: /health, /health/detailed, /health/metrics. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** ?status=open|resolved|all (all), ?limit=1..200 (50), ?org_id=<uuid>; anything else is 400. */
+function parseIncidentsQuery(params: URLSearchParams): { status: string; limit: number; orgId: string | null } {
+  for (const key of params.keys()) {
+    if (!["status", "limit", "org_id"].includes(key)) throw new AppError("BAD_REQUEST", 400, "Unknown query parameter");
+  }
+  const status = params.get("status") ?? "all";
+  if (!["open", "resolved", "all"].includes(status)) {
+    throw new AppError("BAD_REQUEST", 400, "status must be open, resolved or all");
+  }
+  const limitText = params.get("limit") ?? "50";
+  const limit = /^[0-9]{1,3}$/.test(limitText) ? Number(limitText) : NaN;
+  if (!(limit >= 1 && limit <= 200)) throw new AppError("BAD_REQUEST", 400, "limit must be an integer from 1 to 200");
+  const orgId = params.get("org_id");
+  if (orgId !== null && !UUID.test(orgId)) throw new AppError("BAD_REQUEST", 400, "org_id must be a UUID");
+  return { status, limit, orgId };
+}
+
+/** The `health` function: /health, /health/detailed, /health/incidents, /health/metrics. */
 export function buildHealthHandler(env: Env, deps: OpsDeps = {}): (req: Request) => Promise<Response> {
   const s = setup("health", env, deps);
   return instrumentHandler("health", s.logger, async (req, ctx) => {
@@ -109,6 +137,23 @@ export function buildHealthHandler(env: Env, deps: OpsDeps = {}): (req: Request)
         timeoutMs: s.config.HEALTH_DB_TIMEOUT_MS,
       });
       return jsonResponse(health, health.status === "unhealthy" ? 503 : 200, { "cache-control": "no-store" });
+    }
+    if (path === "/health/incidents") {
+      requireGet(req);
+      if (!s.config) throw new AppError("NOT_CONFIGURED", 503, "The health function is not configured");
+      await requireBearerToken(req, s.config.METRICS_TOKEN, "/health/incidents");
+      if (!s.sql) throw new AppError("NOT_CONFIGURED", 503, "/health/incidents needs DATABASE_URL");
+      const query = parseIncidentsQuery(new URL(req.url).searchParams);
+      let incidents: unknown;
+      try {
+        const [row] = await s.sql<{ r: unknown }[]>`
+          select public.alert_incidents_recent(${query.limit}, ${query.status}, ${query.orgId}) as r`;
+        incidents = row.r;
+      } catch (error) {
+        ctx.logger.warn("incidents unavailable", { error: describeError(error) });
+        throw new AppError("UNAVAILABLE", 503, "Incidents could not be read", { "retry-after": "5" });
+      }
+      return jsonResponse({ incidents }, 200, { "cache-control": "no-store" });
     }
     if (path === "/health/metrics") {
       requireGet(req);

@@ -1,10 +1,13 @@
 // What /health/detailed reports: the database (one round trip to public.health_snapshot(), bounded by
 // a timeout), pg_cron jobs and their last runs where pg_cron is installed, queue depths, configured
 // integrations, and circuit breakers: this isolate's, and those other isolates reported to
-// public.breaker_reports in the last two minutes (a breaker lives in the isolate that uses it).
+// public.breaker_reports in the last two minutes (a breaker lives in the isolate that uses it); and
+// open alert incidents (public.alert_incidents_open(), read alongside the snapshot).
 //
-//   healthy    the database answers, no breaker is open, no cron job's last run failed, queues short
-//   degraded   the database answers, but a breaker is open, a cron job failed or a queue is long
+//   healthy    the database answers, no breaker is open, no cron job's last run failed, queues short,
+//              no alert incident firing
+//   degraded   the database answers, but a breaker is open, a cron job failed, a queue is long or an
+//              alert incident is firing
 //   unhealthy  the database does not answer (or is not configured)
 import type { Sql } from "../db/client.ts";
 import { type BreakerSnapshot, ISOLATE_ID, listBreakers } from "../resilience/breakers.ts";
@@ -21,6 +24,8 @@ export interface DetailedHealth {
     integrations: { total: number; enabled: number } | null;
     /** This isolate's breakers, then those other isolates reported in the last two minutes. */
     breakers: (BreakerSnapshot & { isolate: string })[];
+    /** Open alert incidents (pending and firing); null when they could not be read. */
+    incidents: OpenIncident[] | null;
   };
   reasons: string[];
 }
@@ -32,6 +37,16 @@ interface CronJob {
   last_status?: string | null;
   last_start?: string | null;
   last_end?: string | null;
+}
+
+export interface OpenIncident {
+  id: number;
+  rule: string;
+  severity: "critical" | "warning";
+  status: "pending" | "firing";
+  description: string;
+  org_id: string | null;
+  [field: string]: unknown;
 }
 
 interface ReportedBreaker {
@@ -78,16 +93,27 @@ export async function checkHealth(options: HealthOptions): Promise<DetailedHealt
     queues: {},
     integrations: null,
     breakers,
+    incidents: null,
   };
   if (options.sql) {
     const sql = options.sql;
     const started = performance.now();
     try {
       const tables = [...(options.queueTables ?? ["public.outbox"])];
-      const [row] = await withTimeout(
-        sql<{ s: Snapshot }[]>`select public.health_snapshot(array(select jsonb_array_elements_text(${JSON.stringify(tables)}::text::jsonb))) as s`,
+      // Incidents are read beside the snapshot, not inside it: a database without the alert
+      // migrations still reports its health.
+      const incidents = sql<{ i: OpenIncident[] }[]>`select public.alert_incidents_open() as i`.then(
+        ([r]) => r.i,
+        () => null,
+      );
+      const [[row], open] = await withTimeout(
+        Promise.all([
+          sql<{ s: Snapshot }[]>`select public.health_snapshot(array(select jsonb_array_elements_text(${JSON.stringify(tables)}::text::jsonb))) as s`,
+          incidents,
+        ]),
         options.timeoutMs ?? 1000,
       );
+      checks.incidents = open;
       const s = row.s;
       checks.database = { status: "up", latency_ms: Math.round(performance.now() - started) };
       checks.cron = {
@@ -122,6 +148,9 @@ export async function checkHealth(options: HealthOptions): Promise<DetailedHealt
     if ((b.state === "open" || b.state === "isolated") && !reasons.includes(reason)) reasons.push(reason);
   }
   for (const name of checks.cron.failing) reasons.push(`cron job ${name} failed its last run`);
+  for (const i of checks.incidents ?? []) {
+    if (i.status === "firing") reasons.push(`alert ${i.rule} firing (${i.severity})${i.org_id ? ` for ${i.org_id}` : ""}`);
+  }
   const warn = options.queueDepthWarn ?? 1000;
   for (const [name, depth] of Object.entries(checks.queues)) if (depth > warn) reasons.push(`queue ${name} depth ${depth}`);
   const status: HealthStatus = checks.database.status !== "up" ? "unhealthy" : reasons.length ? "degraded" : "healthy";

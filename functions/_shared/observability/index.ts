@@ -8,6 +8,9 @@
 //   metrics.rateLimitFallback("redis", "timeout")           store failures that used the local limiter
 //   metrics.outbound("zoho", "ok", 120)                     outbound calls through resilience/policy.ts
 //   metrics.event("integrations", "stored" | "duplicate")   webhook events stored or recognised as replays
+//   metrics.degraded("telnyx-webhook", "timeout")           answers that carried a fallback (the error rules count them)
+//   metrics.llmCall("ok", { prompt: 310, completion: 42 })  LLM calls by outcome, and their tokens
+//   metrics.alertNotice("firing", "sent")                   alert notices delivered, retried or given up
 import { MetricsRegistry, type Sample } from "./metrics.ts";
 
 export { Counter, Histogram, type Labels, MetricsRegistry, type Sample } from "./metrics.ts";
@@ -56,6 +59,19 @@ const events = registry.counter("switchboard_webhook_events_total", "Webhook eve
   "result",
 ]);
 
+const degraded = registry.counter(
+  "switchboard_degraded_answers_total",
+  "Answers given with a fallback instead of the real result (e.g. variables after a database timeout), by function and reason.",
+  ["function", "reason"],
+);
+const llmCalls = registry.counter("switchboard_llm_calls_total", "LLM calls, by outcome (ok|error).", ["outcome"]);
+const llmTokens = registry.counter("switchboard_llm_tokens_total", "LLM tokens, by kind (prompt|completion).", ["kind"]);
+const alertNotices = registry.counter(
+  "switchboard_alert_notices_total",
+  "Alert notice delivery attempts, by transition (firing|resolved) and outcome (sent|retry|failed).",
+  ["transition", "outcome"],
+);
+
 registry.gauge("switchboard_cache_hit_ratio", "Cache hits over lookups in this isolate, by cache.", () => {
   const totals = new Map<string, { hit: number; all: number }>();
   for (const s of cache.samples()) {
@@ -90,6 +106,17 @@ export const metrics = {
   },
   event(fn: string, result: string): void {
     events.inc({ function: fn, result });
+  },
+  degraded(fn: string, reason: string): void {
+    degraded.inc({ function: fn, reason });
+  },
+  llmCall(outcome: "ok" | "error", tokens: { prompt?: number; completion?: number } = {}): void {
+    llmCalls.inc({ outcome });
+    if (tokens.prompt) llmTokens.inc({ kind: "prompt" }, tokens.prompt);
+    if (tokens.completion) llmTokens.inc({ kind: "completion" }, tokens.completion);
+  },
+  alertNotice(transition: string, outcome: "sent" | "retry" | "failed"): void {
+    alertNotices.inc({ transition, outcome });
   },
   /** Registers an extra counter on the shared registry (same name twice returns the same counter). */
   counter: (name: string, help: string, labelNames: readonly string[] = []) => registry.counter(name, help, labelNames),

@@ -141,6 +141,9 @@ export function createTelnyxWebhookHandler(options: TelnyxWebhookOptions): Telny
           errorCode: result.status === "error" ? "LOOKUP_FAILED" : result.status === "timeout" ? "DEADLINE" : undefined,
           error: result.error,
         });
+        // A 200 that carried defaults because the lookup failed or was late is our failure: the
+        // alert rule telnyx_error_rate counts it (5xx answers are counted by their status).
+        if (result.status === "timeout" || result.status === "error") metrics.degraded(FUNCTION_NAME, result.status);
         return jsonResponse(telnyxAnswer(result.variables, result.clientId));
       }
       case "conversation_ended": {

@@ -1,0 +1,3 @@
+import buildHandler from "./handler.ts";
+
+Deno.serve(buildHandler(Deno.env.toObject()));
