@@ -151,12 +151,11 @@ insert into public.agent_settings (org_id, assignment_mode) values
   ('00000000-0000-4000-8000-000000000001', 'manual')
 on conflict (org_id) do nothing;
 
--- Canned replies for the dashboard ("/hours" in the reply box), set once: edits made later are kept.
-update public.agent_settings set canned_replies = $json$[
-  {"shortcut": "hi", "text": "Hi, this is a person from Pinecrest Home Services. How can I help?"},
-  {"shortcut": "hours", "text": "Our office is open Monday to Thursday 8 am to 6 pm, Friday 8 am to 5 pm and Saturday 9 am to 1 pm."},
-  {"shortcut": "fee", "text": "Our diagnostic fee is $89, waived if you go ahead with the repair."},
-  {"shortcut": "emergency", "text": "For no-heat and flooding emergencies we come out 24/7. Can you tell me your address?"},
-  {"shortcut": "thanks", "text": "Thanks for chatting with us. Is there anything else I can help with?"}
-]$json$::jsonb
-where org_id = '00000000-0000-4000-8000-000000000001' and canned_replies = '[]'::jsonb;
+-- Canned replies for the dashboard ("/hours" in the reply box); edits made later are kept.
+insert into public.canned_replies (org_id, shortcut, body) values
+  ('00000000-0000-4000-8000-000000000001', 'hi', 'Hi, this is a person from Pinecrest Home Services. How can I help?'),
+  ('00000000-0000-4000-8000-000000000001', 'hours', 'Our office is open Monday to Thursday 8 am to 6 pm, Friday 8 am to 5 pm and Saturday 9 am to 1 pm.'),
+  ('00000000-0000-4000-8000-000000000001', 'fee', 'Our diagnostic fee is $89, waived if you go ahead with the repair.'),
+  ('00000000-0000-4000-8000-000000000001', 'emergency', 'For no-heat and flooding emergencies we come out 24/7. Can you tell me your address?'),
+  ('00000000-0000-4000-8000-000000000001', 'thanks', 'Thanks for chatting with us. Is there anything else I can help with?')
+on conflict (org_id, shortcut) do nothing;

@@ -299,8 +299,9 @@ export function buildAgentsHandler(config: AgentsConfig, env: Env, logger: Logge
     } },
     { method: "GET", pattern: /^\/canned-replies$/, handler: async (_req, _ctx, claims) =>
       ok(await store.asAgent(claims, async (tx, me) => {
-        const [row] = await tx`select s.canned_replies from public.agent_settings s where s.org_id = ${me.org_id}::uuid`;
-        return { canned_replies: row?.canned_replies ?? [] };
+        const rows = await tx`
+          select r.shortcut, r.body as text from public.canned_replies r where r.org_id = ${me.org_id}::uuid order by r.shortcut`;
+        return { canned_replies: rows };
       })) },
     { method: "GET", pattern: /^\/team$/, handler: async (_req, _ctx, claims) =>
       ok(await store.asAgent(claims, async (tx) => ({
