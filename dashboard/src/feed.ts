@@ -30,7 +30,7 @@ export interface FeedOptions {
   token: () => Promise<string | null>;
   onEvent: (event: FeedEvent) => void;
   onState: (state: FeedState) => void;
-  /** Called after a reconnect that needed a new EventSource (the client may refresh its lists). */
+  /** Called when the feed starts (ready) and after a reconnect that needed a new EventSource: refresh the lists. */
   onResumed?: () => void;
 }
 
@@ -71,8 +71,11 @@ export function openFeed(o: FeedOptions): { close(): void } {
       resumed = false;
     });
     es.addEventListener("ready", (e) => {
+      // A new client's feed starts where the server's first read is, which can be after the lists
+      // were loaded: read them again now, so that nothing from in between is missing.
       const id = (e as MessageEvent<string>).lastEventId;
       if (after(id, lastId)) lastId = id;
+      o.onResumed?.();
     });
     for (const type of EVENT_TYPES) es.addEventListener(type, handle as EventListener);
     es.addEventListener("error", () => {
