@@ -110,7 +110,7 @@ describe("the dashboard, from the queue to the end", () => {
       await signIn(morgan.page, stack.dashboardUrl, USERS.morgan);
       await morgan.page.getByRole("button", { name: "All", exact: true }).click();
       const group = morgan.page.getByRole("region", { name: "Alex Rivera" });
-      await group.getByText(NAME).waitFor({ timeout: 5000 });
+      await group.getByRole("button", { name: NAME, exact: true }).waitFor({ timeout: 15_000 });
       await check(morgan, "all");
       await morgan.page.screenshot({ path: path.join(SCREENSHOTS, "all.png") });
       await morgan.page.getByRole("button", { name: "Team" }).click();
