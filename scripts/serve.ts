@@ -13,8 +13,13 @@
 // secret) is reported at start and answers 503 NOT_CONFIGURED; the other functions still serve.
 // SIGINT/SIGTERM stop accepting requests, finish those in flight, then drain background work
 // (functions/_shared/runtime/background.ts) before exiting.
+//
+// LOCAL ONLY (scripts/local-site.ts): /dashboard/ serves the built agents' dashboard and /auth/v1/ a
+// stand-in for Supabase Auth's password sign-in (seeded users only), so that the dashboard runs here as
+// it does against a project. SWITCHBOARD_DASHBOARD_DIR points at another build (tests).
 import { discardUnreadBody } from "../functions/_shared/http/body.ts";
 import { settleBackground } from "../functions/_shared/runtime/background.ts";
+import { createLocalSite } from "./local-site.ts";
 
 type Handler = (req: Request) => Promise<Response>;
 type BuildHandler = (env: Record<string, string | undefined>) => Handler | Promise<Handler>;
@@ -118,8 +123,15 @@ async function answer(req: Request, body: unknown, status: number): Promise<Resp
   return json(body, status);
 }
 
+const dashboardDir = Deno.env.get("SWITCHBOARD_DASHBOARD_DIR")
+  ? new URL(`file://${Deno.env.get("SWITCHBOARD_DASHBOARD_DIR")!.replace(/\/?$/, "/")}`)
+  : new URL("../dashboard/dist/", import.meta.url);
+const localSite = createLocalSite(env, dashboardDir);
+
 async function route(req: Request): Promise<Response> {
   const url = new URL(req.url);
+  const local = localSite(req);
+  if (local) return await local;
   if (url.pathname === PREFIX || url.pathname === `${PREFIX}/`) {
     return await answer(req, { status: "ok", functions: [...functions.keys()] }, 200);
   }

@@ -32,6 +32,7 @@ import { effective, LOCAL_SECRETS_FILE, loadOrCreateLocalSecrets } from "./local
 import { startGraphApi } from "./stand-ins/graph-api.mjs";
 import { DEV_JWT_SECRET_FILE, loadOrCreateJwtSecret } from "./agent-token.mjs";
 import { localMetricsToken, showUrl, syncEnvDestination } from "./local-alerts.mjs";
+import { ensureDashboardBuilt } from "./build-dashboard.mjs";
 
 const FUNCTIONS_PORT = intFromEnv("PORT", 54321);
 const DB_PORT = intFromEnv("PGLITE_PORT", 54322);
@@ -203,6 +204,16 @@ async function main() {
   say(jwt.source === "env"
     ? "agents' JWT secret: SUPABASE_JWT_SECRET from your environment"
     : `agents' JWT secret: ${jwt.created ? "created in" : "from"} ${path.relative(process.cwd(), DEV_JWT_SECRET_FILE)} (SUPABASE_JWT_SECRET=${jwt.secret})`);
+
+  // The agents' dashboard, served at /dashboard/ with a local stand-in for Supabase Auth's password
+  // sign-in (scripts/local-site.ts): built now if missing or older than its sources.
+  try {
+    const t0 = performance.now();
+    const { built } = await ensureDashboardBuilt();
+    if (built) say(`dashboard: built dashboard/dist in ${Math.round(performance.now() - t0)} ms`);
+  } catch (error) {
+    say(`dashboard: build failed, /dashboard/ answers 503 until \`npm run build:dashboard\` works:\n${error.message}`);
+  }
 
   // 4. Functions -----------------------------------------------------------------------------
   const metricsToken = await localMetricsToken();
@@ -467,6 +478,7 @@ function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance, sw
       `  WhatsApp     ${graphUrl}${process.env.WHATSAPP_GRAPH_URL ? "" : "   (local stand-in; replies printed here)"}`,
       `  Chat sweep   ${sweep}`,
       `  Service key  ${local.SUPABASE_SERVICE_ROLE_KEY.from === "local" ? local.SUPABASE_SERVICE_ROLE_KEY.value : "yours (SUPABASE_SERVICE_ROLE_KEY)"}   (debug view: GET /functions/v1/chat/sessions/<id>/debug)`,
+      `  Dashboard    ${baseUrl}/dashboard/   (sign in as alex@pinecrest.example / alex-pinecrest-local; README, "Dashboard")`,
       "  Human agents: TOKEN=$(npm run -s agent-token -- alex@pinecrest.example), then",
       `    curl -H "Authorization: Bearer $TOKEN" ${baseUrl}/functions/v1/agents/sessions/waiting`,
       "",

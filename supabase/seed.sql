@@ -163,3 +163,12 @@ on conflict (org_id) do nothing;
 insert into public.org_members (org_id, user_id, role) values
   ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000703', 'admin')
 on conflict (org_id, user_id) do nothing;
+
+-- Canned replies for the dashboard ("/hours" in the reply box); edits made later are kept.
+insert into public.canned_replies (org_id, shortcut, body) values
+  ('00000000-0000-4000-8000-000000000001', 'hi', 'Hi, this is a person from Pinecrest Home Services. How can I help?'),
+  ('00000000-0000-4000-8000-000000000001', 'hours', 'Our office is open Monday to Thursday 8 am to 6 pm, Friday 8 am to 5 pm and Saturday 9 am to 1 pm.'),
+  ('00000000-0000-4000-8000-000000000001', 'fee', 'Our diagnostic fee is $89, waived if you go ahead with the repair.'),
+  ('00000000-0000-4000-8000-000000000001', 'emergency', 'For no-heat and flooding emergencies we come out 24/7. Can you tell me your address?'),
+  ('00000000-0000-4000-8000-000000000001', 'thanks', 'Thanks for chatting with us. Is there anything else I can help with?')
+on conflict (org_id, shortcut) do nothing;

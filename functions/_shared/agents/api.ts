@@ -19,6 +19,8 @@
 //   POST  agents/response/{conversation_id}       reply on the conversation's session
 //   POST  agents/escalate/{conversation_id}
 //   GET   agents/stats?from=YYYY-MM-DD&to=        per-agent daily rollup (supervisors)
+//   GET   agents/canned-replies                   the organisation's canned replies (the dashboard's "/shortcut")
+//   GET   agents/team                             the organisation's agents (transfer and assign targets)
 //   GET   agents/feed                             Server-Sent Events (feed.ts); ?access_token= allowed
 //
 // Every route needs the agent's Supabase JWT (auth.ts); the database work runs as that agent
@@ -234,8 +236,14 @@ export function buildAgentsHandler(config: AgentsConfig, env: Env, logger: Logge
         const session = await visibleSession(tx, me, id);
         const conversation = (session.conversation as { id: string }).id;
         const messages = await tx`
-          select m.id, m.sender_type as sender, m.body, m.created_at, m.metadata ->> 'agent_name' as agent_name
-          from public.messages m where m.conversation_id = ${conversation}::uuid
+          select m.id, m.sender_type as sender, m.body, m.created_at, m.metadata ->> 'agent_name' as agent_name,
+                 d.delivery
+          from public.messages m
+          left join lateral (
+            -- Delivery state of a reply sent through the outbox (WhatsApp): the provider's report, else the row's status.
+            select coalesce(o.delivery_status, o.status) as delivery from public.outbox o
+            where o.message_id = m.id order by o.id desc limit 1) d on true
+          where m.conversation_id = ${conversation}::uuid
           order by m.created_at, m.id limit 1000`;
         return { session, messages };
       })) },
@@ -289,6 +297,20 @@ export function buildAgentsHandler(config: AgentsConfig, env: Env, logger: Logge
         return { from: from ?? null, to: to ?? null, days: rows };
       }));
     } },
+    { method: "GET", pattern: /^\/canned-replies$/, handler: async (_req, _ctx, claims) =>
+      ok(await store.asAgent(claims, async (tx, me) => {
+        const rows = await tx`
+          select r.shortcut, r.body as text from public.canned_replies r where r.org_id = ${me.org_id}::uuid order by r.shortcut`;
+        return { canned_replies: rows };
+      })) },
+    { method: "GET", pattern: /^\/team$/, handler: async (_req, _ctx, claims) =>
+      ok(await store.asAgent(claims, async (tx) => ({
+        agents: await tx`
+          select a.id, a.display_name, a.role, a.status, to_jsonb(a.skills) as skills, a.max_concurrent,
+                 coalesce(l.active_count, 0) as active_sessions
+          from public.support_agents a left join public.agent_load l on l.agent_id = a.id
+          order by a.display_name, a.id`,
+      }))) },
     { method: "GET", pattern: /^\/feed$/, handler: async (req, ctx, claims) => {
       const me = await store.asAgent(claims, async (_tx, me) => me);
       const last = req.headers.get("last-event-id") ?? new URL(req.url).searchParams.get("last_event_id");
