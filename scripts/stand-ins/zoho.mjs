@@ -16,7 +16,7 @@
 // that body (what the replaced system saw); a refused refresh is HTTP 200 {"error": "invalid_code"};
 // more than 10 refreshes in 10 minutes is 200 {"error": "Access Denied"}. Knobs for tests: expire
 // tokens, make refreshes slow or fail, make the next requests to a path answer 429/5xx, or drop the
-// answer of a call creation after creating it (an outcome the client never learns).
+// answer of a call creation after creating it (the caller times out: an outcome it never learns).
 // GET /_state shows everything received (what `npm start` prints). Never deployed.
 import http from "node:http";
 import { randomUUID } from "node:crypto";
@@ -170,8 +170,9 @@ export async function startZohoStandIn(options = {}) {
       state.calls.push(call);
       emit({ kind: "call", call });
       if (dropNextCallAnswer > 0) {
+        // Created, but the caller never hears it: no answer until the caller has given up.
         dropNextCallAnswer -= 1;
-        req.socket.destroy(); // created, but the caller never hears it
+        setTimeout(() => req.socket.destroy(), 5000).unref?.();
         return;
       }
       return send(res, 200, call);

@@ -95,9 +95,12 @@ export function createZohoClient(options: ZohoClientOptions) {
   const refreshWaitMs = options.refreshWaitMs ?? 10_000;
   const sealer = lazySealer(sql, config.encryptionKey);
   const cache = new Map<string, CachedToken>();
+  // One attempt per call: creating a Desk call or answering a SalesIQ callback is not idempotent, so
+  // a lost answer must not be retried blindly here. The outbox retries later, with backoff, after
+  // looking for what the lost attempt may have done.
   const policies: Record<ZohoProduct | "accounts", OutboundPolicy> = {
-    salesiq: options.policies?.salesiq ?? createOutboundPolicy({ name: "zoho-salesiq", timeoutMs: config.httpTimeoutMs, maxAttempts: 2, logger }),
-    desk: options.policies?.desk ?? createOutboundPolicy({ name: "zoho-desk", timeoutMs: config.httpTimeoutMs, maxAttempts: 2, logger }),
+    salesiq: options.policies?.salesiq ?? createOutboundPolicy({ name: "zoho-salesiq", timeoutMs: config.httpTimeoutMs, maxAttempts: 1, logger }),
+    desk: options.policies?.desk ?? createOutboundPolicy({ name: "zoho-desk", timeoutMs: config.httpTimeoutMs, maxAttempts: 1, logger }),
     // A refresh is not retried inside the policy: a second attempt would spend quota.
     accounts: createOutboundPolicy({ name: "zoho-accounts", timeoutMs: config.httpTimeoutMs, maxAttempts: 1, logger }),
   };

@@ -48,7 +48,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function storedAnswer(sql: Sql, messageId: number) {
   const [row] = await sql`
     select coalesce(jsonb_agg(jsonb_build_object('body', m.body, 'metadata', m.metadata, 'outbox_id', o.id,
-             'outbox_status', o.status) order by m.created_at, m.id) filter (where m.id is not null), '[]'::jsonb) as replies,
+             'outbox_status', o.status, 'inline', coalesce(o.provider_message_id like 'inline:%', false)) order by m.created_at, m.id) filter (where m.id is not null), '[]'::jsonb) as replies,
            exists (select 1 from public.conversation_actions a where a.message_id = ${messageId}::bigint
                    and a.type = 'handoff_requested' and a.changed) as forwarded,
            exists (select 1 from public.inbound_jobs j where j.message_id = ${messageId}::bigint) as unanswered
@@ -56,7 +56,7 @@ async function storedAnswer(sql: Sql, messageId: number) {
     left join public.outbox o on o.message_id = m.id
     where m.sender_type = 'bot' and m.metadata ->> 'reply_to' = ${String(messageId)}`;
   return row as {
-    replies: Array<{ body: string; metadata: Record<string, unknown>; outbox_id: number | null; outbox_status: string | null }>;
+    replies: Array<{ body: string; metadata: Record<string, unknown>; outbox_id: number | null; outbox_status: string | null; inline: boolean }>;
     forwarded: boolean;
     unanswered: boolean;
   };
@@ -167,7 +167,8 @@ export function buildSalesIqWebhookHandler(config: ChatConfig, env: Record<strin
       ctx.logFields.duplicate = true;
       metrics.event(FUNCTION_NAME, "duplicate");
       const previous = await storedAnswer(sql, messageId);
-      const inline = previous.replies.length > 0 && previous.replies.every((r) => r.outbox_status === "sent" && r.outbox_id !== null);
+      // Only an answer given inline is repeated; one delivered through the callbacks API is not sent twice.
+      const inline = previous.replies.length > 0 && previous.replies.every((r) => r.inline);
       if (!previous.unanswered && inline) return jsonResponse(answerFrom(previous.replies, previous.forwarded, settings), 200);
       return jsonResponse({ action: "pending", replies: [PENDING_LINE] } satisfies SalesIqResponse, 200);
     }
