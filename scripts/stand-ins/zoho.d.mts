@@ -43,3 +43,8 @@ export function startZohoStandIn(options?: {
   deskOrgId?: string;
   onEvent?: (event: { kind: string; [k: string]: unknown }) => void;
 }): Promise<ZohoStandIn>;
+export declare const LOCAL_ZOHO_CLIENTS: {
+  salesiq: ZohoClientRegistration;
+  desk: ZohoClientRegistration;
+  deskOrgId: string;
+};

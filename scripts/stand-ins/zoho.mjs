@@ -21,6 +21,13 @@
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 
+/** The OAuth clients `npm start` registers with the stand-in (worthless anywhere else). */
+export const LOCAL_ZOHO_CLIENTS = {
+  salesiq: { clientId: "1000.LOCALSALESIQ", clientSecret: "local-salesiq-secret", refreshToken: "1000.local.salesiq.refresh" },
+  desk: { clientId: "1000.LOCALDESK", clientSecret: "local-desk-secret", refreshToken: "1000.local.desk.refresh" },
+  deskOrgId: "60000000001",
+};
+
 const DESK_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
@@ -29,7 +36,7 @@ const DESK_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
  *           onEvent?: (event: {kind: string, [k: string]: unknown}) => void }} options
  */
 export async function startZohoStandIn(options = {}) {
-  const clients = new Map((options.clients ?? []).map((c) => [c.refreshToken, c]));
+  const clients = new Map((options.clients ?? []).filter((c) => c && c.refreshToken).map((c) => [c.refreshToken, c]));
   const tokens = new Map(); // token → expiresAt (ms)
   const state = {
     refreshes: [],
