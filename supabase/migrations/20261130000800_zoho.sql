@@ -110,6 +110,8 @@ create trigger zoho_credentials_touch before update on public.zoho_credentials
 -- (a retry after an unknown outcome looks in Desk before creating).
 alter table public.callbacks add column provider_contact_ref text;
 alter table public.callbacks add column provider_attempted_at timestamptz;
+-- callbacks is audited: its update trigger must compare the new columns too.
+select public.enable_audit('public.callbacks');
 
 -- ---------------------------------------------------------------------------------------------
 -- SalesIQ ingest
