@@ -1,5 +1,5 @@
 // Secrets for the local runtime only: the stand-ins of what a Supabase project and Meta give you
-// (a service role key, a WhatsApp app secret, verify token and access token). `npm start` makes them
+// (a service role key, a WhatsApp app secret, verify token and access token, a Zoho token sealing key). `npm start` makes them
 // once, keeps them in .switchboard/local-secrets.json (gitignored, mode 0600) and uses each unless
 // the same variable is set in your environment; the simulators read them to sign like Meta does.
 // They are worthless anywhere else and never deployed.
@@ -17,6 +17,8 @@ const MADE = {
   WHATSAPP_APP_SECRET: () => randomBytes(24).toString("hex"),
   WHATSAPP_VERIFY_TOKEN: () => `local-verify-${randomBytes(8).toString("hex")}`,
   WHATSAPP_ACCESS_TOKEN: () => `local-graph-token-${randomBytes(12).toString("hex")}`,
+  // Seals Zoho tokens in the database (functions/_shared/zoho/sealing.ts).
+  ZOHO_TOKEN_ENCRYPTION_KEY: () => randomBytes(32).toString("base64"),
 };
 
 export async function loadLocalSecrets(file = LOCAL_SECRETS_FILE) {

@@ -13,7 +13,10 @@
 //  6. Local stand-ins for what Supabase and Meta provide (scripts/local-secrets.mjs): a service role
 //     key, a WhatsApp app secret, verify token and access token, unless set in your environment; and,
 //     unless WHATSAPP_GRAPH_URL is set, a local Graph API on 127.0.0.1:54323 (GRAPH_PORT) that shows
-//     every WhatsApp reply the bot sends (scripts/stand-ins/graph-api.mjs).
+//     every WhatsApp reply the bot sends (scripts/stand-ins/graph-api.mjs); and, unless real Zoho
+//     settings are given (ZOHO_ACCOUNTS_URL, SALESIQ_/DESK_ tokens), a local Zoho (accounts, SalesIQ,
+//     Desk) on 127.0.0.1:54324 (ZOHO_PORT) that prints what reaches SalesIQ and Desk
+//     (scripts/stand-ins/zoho.mjs).
 //  7. Where pg_cron is absent, `select public.evaluate_alerts()` every 60 s (ALERTS_INTERVAL_MS; 0
 //     turns it off); either way, due alert notices are delivered through
 //     POST /functions/v1/alerts/deliver on the same beat (pg_net does that on Supabase).
@@ -30,6 +33,7 @@ import { portIsFree, startEmbeddedPostgres } from "./embedded-db.mjs";
 import { root, startDenoServer } from "./deno-server.mjs";
 import { effective, LOCAL_SECRETS_FILE, loadOrCreateLocalSecrets } from "./local-secrets.mjs";
 import { startGraphApi } from "./stand-ins/graph-api.mjs";
+import { LOCAL_ZOHO_CLIENTS, startZohoStandIn } from "./stand-ins/zoho.mjs";
 import { DEV_JWT_SECRET_FILE, loadOrCreateJwtSecret } from "./agent-token.mjs";
 import { localMetricsToken, showUrl, syncEnvDestination } from "./local-alerts.mjs";
 import { ensureDashboardBuilt } from "./build-dashboard.mjs";
@@ -40,6 +44,7 @@ const MAINTENANCE_INTERVAL_MS = intFromEnv("MAINTENANCE_INTERVAL_MS", 60_000);
 const CHAT_SWEEP_INTERVAL_MS = intFromEnv("CHAT_SWEEP_INTERVAL_MS", 15_000);
 const GRAPH_PORT = intFromEnv("GRAPH_PORT", 54323);
 const ALERTS_INTERVAL_MS = intFromEnv("ALERTS_INTERVAL_MS", 60_000);
+const ZOHO_PORT = intFromEnv("ZOHO_PORT", 54324);
 const HOST = "127.0.0.1";
 
 function intFromEnv(name, fallback) {
@@ -176,7 +181,7 @@ async function main() {
   // 3b. Local stand-ins for Supabase's and Meta's secrets, and for the Graph API ---------------
   const { secrets, created: madeSecrets } = await loadOrCreateLocalSecrets();
   const local = {};
-  for (const name of ["SUPABASE_SERVICE_ROLE_KEY", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN"]) {
+  for (const name of ["SUPABASE_SERVICE_ROLE_KEY", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN", "ZOHO_TOKEN_ENCRYPTION_KEY"]) {
     local[name] = effective(name, secrets);
   }
   const localNames = Object.entries(local).filter(([, v]) => v.from === "local").map(([k]) => k);
@@ -199,6 +204,37 @@ async function main() {
     say(`whatsapp: local Graph API stand-in at ${graphUrl} (replies are printed here)`);
   }
 
+  // Zoho: a local stand-in unless real Zoho settings are given.
+  const zohoSettings = ["ZOHO_ACCOUNTS_URL", "SALESIQ_API_URL", "DESK_API_URL", "SALESIQ_REFRESH_TOKEN", "SALESIQ_ACCESS_TOKEN", "DESK_REFRESH_TOKEN", "DESK_ACCESS_TOKEN"];
+  let zohoLocal = {};
+  let zohoUrl = "";
+  if (!zohoSettings.some((name) => process.env[name]?.trim())) {
+    const zoho = await startZohoStandIn({
+      port: ZOHO_PORT,
+      clients: [LOCAL_ZOHO_CLIENTS.salesiq, LOCAL_ZOHO_CLIENTS.desk],
+      deskOrgId: LOCAL_ZOHO_CLIENTS.deskOrgId,
+      onEvent: (e) => {
+        if (e.kind === "call") say(`zoho desk ← call "${e.call.subject}" at ${e.call.startTime} for contact ${e.call.contactId}`);
+        else if (e.kind === "contact") say(`zoho desk ← contact ${[e.contact.firstName, e.contact.lastName].filter(Boolean).join(" ")} ${e.contact.phone ?? ""}`);
+        else if (e.kind === "response") say(`zoho salesiq ← ${e.body.action} (request ${e.id}): ${(e.body.replies ?? []).join(" / ").replace(/\s+/g, " ").slice(0, 160)}`);
+        else if (e.kind === "close") say(`zoho salesiq ← close conversation ${e.id}`);
+        else if (e.kind === "refresh") say(`zoho accounts ← token refresh (${e.clientId})`);
+      },
+    }).catch((error) => fail(`cannot start the local Zoho on ${HOST}:${ZOHO_PORT} (${error.message}): set ZOHO_PORT or real Zoho settings`));
+    cleanups.push(() => zoho.close());
+    zohoUrl = zoho.url;
+    zohoLocal = {
+      ZOHO_ACCOUNTS_URL: zoho.url, SALESIQ_API_URL: zoho.url, DESK_API_URL: zoho.url,
+      SALESIQ_CLIENT_ID: LOCAL_ZOHO_CLIENTS.salesiq.clientId, SALESIQ_CLIENT_SECRET: LOCAL_ZOHO_CLIENTS.salesiq.clientSecret,
+      SALESIQ_REFRESH_TOKEN: LOCAL_ZOHO_CLIENTS.salesiq.refreshToken, SALESIQ_SCREEN_NAME: "pinecrest",
+      SALESIQ_VISITOR_DEPARTMENT: "3465000000005",
+      DESK_CLIENT_ID: LOCAL_ZOHO_CLIENTS.desk.clientId, DESK_CLIENT_SECRET: LOCAL_ZOHO_CLIENTS.desk.clientSecret,
+      DESK_REFRESH_TOKEN: LOCAL_ZOHO_CLIENTS.desk.refreshToken, DESK_ORG_ID: LOCAL_ZOHO_CLIENTS.deskOrgId,
+      DESK_DEPARTMENT_ID: "70000000001",
+    };
+    say(`zoho: local stand-in for accounts, SalesIQ and Desk at ${zoho.url} (what reaches them is printed here)`);
+  }
+
   // Agents' JWTs: SUPABASE_JWT_SECRET from the environment, else a local one (npm run agent-token signs with it).
   const jwt = await loadOrCreateJwtSecret();
   say(jwt.source === "env"
@@ -219,6 +255,7 @@ async function main() {
   const metricsToken = await localMetricsToken();
   const env = {
     ...process.env,
+    ...zohoLocal,
     DATABASE_URL: databaseUrl,
     TELNYX_PUBLIC_KEY: publicKey,
     WHATSAPP_GRAPH_URL: graphUrl,
@@ -275,7 +312,7 @@ async function main() {
   cleanups.push(() => alerts.stop());
 
   printWelcome({
-    baseUrl, databaseUrl, embedded, userKey, maintenance: maintenance.description, sweep: sweep.description, graphUrl, local,
+    baseUrl, databaseUrl, embedded, userKey, maintenance: maintenance.description, sweep: sweep.description, graphUrl, local, zohoUrl,
     alerts: { ...alertTargets, schedule: alerts.description, tokenSource: metricsToken.source },
   });
 }
@@ -449,7 +486,7 @@ function describeAlertTargets({ destinations, secretSource }) {
   );
 }
 
-function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance, sweep, graphUrl, local, alerts }) {
+function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance, sweep, graphUrl, local, zohoUrl, alerts }) {
   const webhook = `${baseUrl}/functions/v1/telnyx-webhook`;
   const call = (from, what) => `    npm run call -- --from ${from} --to +14165550100   # ${what}`;
   console.log(
@@ -474,7 +511,10 @@ function printWelcome({ baseUrl, databaseUrl, embedded, userKey, maintenance, sw
       `    curl -s -X POST ${baseUrl}/functions/v1/chat/sessions -H 'content-type: application/json' -d '{"site_key": "pinecrest-demo", "customer": {"name": "Jane"}}'`,
       "  or on WhatsApp, through the local Graph API stand-in:",
       '    npm run whatsapp -- --from +14165550177 "I need a person"',
+      "  or on Zoho SalesIQ (Zobot webhook; callbacks go to Zoho Desk):",
+      '    npm run salesiq -- "I want a callback tomorrow at 2pm"',
       "",
+      `  Zoho         ${zohoUrl ? `${zohoUrl}   (local stand-in; SalesIQ webhook ${baseUrl}/functions/v1/salesiq-webhook/pinecrest-demo-salesiq)` : "your Zoho settings"}`,
       `  WhatsApp     ${graphUrl}${process.env.WHATSAPP_GRAPH_URL ? "" : "   (local stand-in; replies printed here)"}`,
       `  Chat sweep   ${sweep}`,
       `  Service key  ${local.SUPABASE_SERVICE_ROLE_KEY.from === "local" ? local.SUPABASE_SERVICE_ROLE_KEY.value : "yours (SUPABASE_SERVICE_ROLE_KEY)"}   (debug view: GET /functions/v1/chat/sessions/<id>/debug)`,

@@ -52,6 +52,13 @@ insert into public.whatsapp_numbers (id, org_id, phone_number_id, display_phone_
   ('00000000-0000-4000-8000-000000000601', '00000000-0000-4000-8000-000000000001', '100000000000001', '+1 416 555 0100')
 on conflict (id) do nothing;
 
+-- Zoho SalesIQ and Desk for the demo organisation: the Zobot webhook URL ends in this key
+-- (functions/v1/salesiq-webhook/pinecrest-demo-salesiq) and callbacks are filed in Desk. `npm start`
+-- answers Zoho's APIs locally unless real Zoho settings are given (README, "Zoho SalesIQ and Desk").
+insert into public.zoho_settings (org_id, webhook_key, desk_enabled) values
+  ('00000000-0000-4000-8000-000000000001', 'pinecrest-demo-salesiq', true)
+on conflict (org_id) do nothing;
+
 -- Knowledge base: the articles the bot answers from (sectioned by a trigger as they are written; an
 -- unchanged article costs nothing when the seed runs again). bench/knowledge-eval.mjs asks its
 -- questions of exactly these articles.

@@ -9,6 +9,9 @@ import type { Logger } from "../log/logger.ts";
 import { createOutboxDispatcher, type OutboxDispatcher, type Sender } from "../outbox/dispatcher.ts";
 import { intakeWhatsApp } from "../whatsapp/inbox.ts";
 import { createWhatsAppSender } from "../whatsapp/sender.ts";
+import { parseZohoConfig, type ZohoConfig } from "../zoho/config.ts";
+import { createZohoClient, type ZohoClient } from "../zoho/oauth.ts";
+import { createDeskSender, createSalesIqSender } from "../zoho/senders.ts";
 import { createKnowledgeBaseFromEnv } from "../knowledge/index.ts";
 import { createActions } from "./actions/actions.ts";
 import { createLlmBrainFromEnv } from "./brain/llm.ts";
@@ -24,6 +27,8 @@ export interface ChatRuntime {
   pipeline: Pipeline;
   outbox: OutboxDispatcher;
   llmEnabled: boolean;
+  zoho: ZohoClient;
+  zohoConfig: ZohoConfig;
 }
 
 export interface ChatRuntimeDeps {
@@ -35,8 +40,22 @@ export interface ChatRuntimeDeps {
   now?: () => Date;
 }
 
+/**
+ * How long a SalesIQ reply waits before a sender may deliver it: the webhook answers with it itself
+ * when the bot is quick enough (SALESIQ_REPLY_BUDGET_MS, at most 9 s), else releases it at once.
+ */
+export const SALESIQ_HOLD_SECONDS = 12;
+
 /** Where a conversation's replies go: channels that read the history themselves (web) need nothing. */
 export function outboxTargetFor(ctx: TurnContext): OutboxTarget | null {
+  if (ctx.conversation.channel === "salesiq") {
+    const rid = ctx.message.metadata?.salesiq_request_id;
+    return {
+      channel: "salesiq",
+      recipient: ctx.conversation.external_id,
+      payload: { request_id: typeof rid === "string" ? rid : null, hold_seconds: SALESIQ_HOLD_SECONDS },
+    };
+  }
   if (ctx.conversation.channel === "whatsapp") {
     const meta = ctx.conversation.metadata ?? {};
     return {
@@ -51,8 +70,12 @@ export function outboxTargetFor(ctx: TurnContext): OutboxTarget | null {
 export function buildChatRuntime(config: ChatConfig, env: Env, logger: Logger, deps: ChatRuntimeDeps = {}): ChatRuntime {
   const sql = deps.sql ?? createSql(config.DATABASE_URL, { max: config.DB_MAX_CONNECTIONS });
   const store = createChatStore(sql);
+  const zohoConfig = parseZohoConfig(env);
+  const zoho = createZohoClient({ sql, config: zohoConfig, logger });
   const senders: Record<string, Sender> = {
     whatsapp: createWhatsAppSender({ graphUrl: config.WHATSAPP_GRAPH_URL, accessToken: config.WHATSAPP_ACCESS_TOKEN, logger }),
+    salesiq: createSalesIqSender({ sql, zoho, logger }),
+    zoho_desk: createDeskSender({ sql, zoho, config: zohoConfig, logger }),
   };
   const outbox = createOutboxDispatcher({ sql, senders, logger });
   const llm = deps.llm !== undefined ? deps.llm : createLlmBrainFromEnv(env, { sql, logger });
@@ -69,5 +92,5 @@ export function buildChatRuntime(config: ChatConfig, env: Env, logger: Logger, d
     // Long enough for the slowest turn, short enough that the sweep finds a dead worker's message soon.
     leaseSeconds: Math.ceil(config.CHAT_TURN_DEADLINE_MS / 1000) + 5,
   });
-  return { sql, store, pipeline, outbox, llmEnabled: llm !== null };
+  return { sql, store, pipeline, outbox, llmEnabled: llm !== null, zoho, zohoConfig };
 }
