@@ -12,7 +12,7 @@ import { AppError } from "../http/errors.ts";
 import { LANGUAGES } from "../chat/brain/language.ts";
 import { AGENT_MODE, CALLBACK_USE_THIS_NUMBER, CANCEL_CALLBACK, SCHEDULE_CALLBACK } from "../chat/buttons.ts";
 import type { Button } from "../chat/types.ts";
-import { decodeBase64 } from "../signatures/encoding.ts";
+import { decodeBase64, type OwnBytes } from "../signatures/encoding.ts";
 
 export const SIGNATURE_HEADER = "x-siqsignature";
 const MAX_TEXT = 4000;
@@ -135,10 +135,10 @@ export function replyResponse(texts: string[], buttons: Button[], options: { for
 // ------------------------------------------------------------------------------------------------
 const keyCache = new Map<string, Promise<CryptoKey[]>>();
 
-function spkiBlocks(text: string): Uint8Array<ArrayBuffer>[] {
+function spkiBlocks(text: string): OwnBytes[] {
   const pem = [...text.matchAll(/-----BEGIN PUBLIC KEY-----([\s\S]*?)-----END PUBLIC KEY-----/g)].map((m) => m[1]);
   const blocks = pem.length ? pem : text.split(/[\s,]+/).filter(Boolean);
-  return blocks.map((b) => decodeBase64(b.replace(/\s+/g, ""))).filter((b): b is Uint8Array<ArrayBuffer> => b !== null);
+  return blocks.map((b) => decodeBase64(b.replace(/\s+/g, ""))).filter((b): b is OwnBytes => b !== null);
 }
 
 export function importSalesIqKeys(text: string): Promise<CryptoKey[]> {

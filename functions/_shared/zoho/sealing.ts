@@ -5,14 +5,14 @@
 // product are bound as additional data, so a sealed token copied to another row does not open.
 import type { Sql } from "../db/client.ts";
 import { AppError } from "../http/errors.ts";
-import { decodeBase64, encodeBase64Url, utf8 } from "../signatures/encoding.ts";
+import { decodeBase64, encodeBase64Url, type OwnBytes, utf8 } from "../signatures/encoding.ts";
 
 export interface Sealer {
   seal(plain: string, context: string): Promise<string>;
   open(sealed: string, context: string): Promise<string>;
 }
 
-function decodeB64Any(text: string): Uint8Array<ArrayBuffer> | null {
+function decodeB64Any(text: string): OwnBytes | null {
   const std = text.replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "");
   return decodeBase64(std + "=".repeat((4 - (std.length % 4)) % 4));
 }
