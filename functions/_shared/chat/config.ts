@@ -12,6 +12,10 @@ const schema = z.object({
   DB_MAX_CONNECTIONS: envInt(4, 1, 50),
   /** whatsapp-webhook: connections kept for accepting events, apart from the bot's work. */
   WHATSAPP_ACK_DB_CONNECTIONS: envInt(2, 1, 20),
+  /** whatsapp-webhook: events whose messages are moved into conversations at once per isolate. */
+  WHATSAPP_BACKGROUND_CONCURRENCY: envInt(4, 1, 64),
+  /** Bot turns under way at once per isolate (each mostly waits on the LLM); more wait their turn. */
+  CHAT_MAX_CONCURRENT_TURNS: envInt(64, 1, 1000),
   /** Compared in constant time on the debug and sweep routes. */
   SUPABASE_SERVICE_ROLE_KEY: optionalText,
   /** The bot's deadline for one turn, LLM included; past it the rule-based brain answers. */

@@ -16,6 +16,7 @@ import { describeError } from "../observability/http.ts";
 import { metrics } from "../observability/index.ts";
 import type { OutboxDispatcher } from "../outbox/dispatcher.ts";
 import { runInBackground } from "../runtime/background.ts";
+import { createConcurrencyLimit } from "../runtime/concurrency.ts";
 import { normalizeButtons } from "./buttons.ts";
 import type { ChatStore, OutboxTarget, StoredReply } from "./store.ts";
 import type { DecideTurn } from "./turn.ts";
@@ -42,6 +43,8 @@ export interface PipelineOptions {
   turnDeadlineMs?: number;
   /** Most messages answered in one call for one conversation (a backlog is worked off in order). */
   maxTurnsPerCall?: number;
+  /** Turns under way at once in this isolate; more wait for a slot. Default 64. */
+  maxConcurrentTurns?: number;
   /**
    * Channels' intakes, run first by the sweep: each moves messages its channel accepted but did not
    * store in a conversation yet (a worker died in between) and returns the conversations to answer.
@@ -64,8 +67,14 @@ export function createPipeline(options: PipelineOptions) {
   if (turnDeadlineMs >= leaseSeconds * 1000) {
     throw new Error("createPipeline: the lease must outlast the turn deadline");
   }
+  const turns = createConcurrencyLimit(options.maxConcurrentTurns ?? 64);
 
-  async function answerNext(conversationId: string, log: Logger, requestId?: string): Promise<TurnOutcome | null> {
+  function answerNext(conversationId: string, log: Logger, requestId?: string): Promise<TurnOutcome | null> {
+    // The slot is taken before the claim, so a turn waiting for a slot holds no lease.
+    return turns.run(() => claimAndAnswer(conversationId, log, requestId));
+  }
+
+  async function claimAndAnswer(conversationId: string, log: Logger, requestId?: string): Promise<TurnOutcome | null> {
     const ctx = await store.claimNext(conversationId, leaseSeconds);
     if (!ctx) return null;
     const turnLog = log.child({ conversation_id: conversationId, message_id: ctx.job.message_id, attempt: ctx.job.attempts });

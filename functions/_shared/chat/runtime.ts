@@ -89,6 +89,7 @@ export function buildChatRuntime(config: ChatConfig, env: Env, logger: Logger, d
     logger,
     turnDeadlineMs: config.CHAT_TURN_DEADLINE_MS,
     intakes: [() => intakeWhatsApp(sql, null)],
+    maxConcurrentTurns: config.CHAT_MAX_CONCURRENT_TURNS,
     // Long enough for the slowest turn, short enough that the sweep finds a dead worker's message soon.
     leaseSeconds: Math.ceil(config.CHAT_TURN_DEADLINE_MS / 1000) + 5,
   });

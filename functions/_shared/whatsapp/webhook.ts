@@ -19,6 +19,7 @@ import { describeError, instrumentHandler, type RequestContext } from "../observ
 import { metrics } from "../observability/index.ts";
 import { createMetricsFlusher } from "../observability/store.ts";
 import { runInBackground } from "../runtime/background.ts";
+import { createConcurrencyLimit } from "../runtime/concurrency.ts";
 import { timingSafeEqual, utf8 } from "../signatures/encoding.ts";
 import { verifyMetaSignature } from "../signatures/meta.ts";
 import type { ChatConfig } from "../chat/config.ts";
@@ -49,6 +50,10 @@ export function buildWhatsAppWebhookHandler(config: ChatConfig, env: Record<stri
   // conversations, turns, the outbox) never holds up the 200 Meta is waiting for.
   const ackSql = deps.ackSql ?? (deps.sql ? deps.sql : createSql(config.DATABASE_URL, { max: config.WHATSAPP_ACK_DB_CONNECTIONS }));
   const flusher = createMetricsFlusher(sql, { intervalMs: config.METRICS_FLUSH_INTERVAL_MS });
+  // Moving accepted messages into their conversations, after the answers: a few events at a time per
+  // isolate, the rest wait (in memory, and durably in the inbox, which the sweep reads if this isolate
+  // dies). The bot's turns that follow are bounded by the pipeline (CHAT_MAX_CONCURRENT_TURNS).
+  const background = createConcurrencyLimit(config.WHATSAPP_BACKGROUND_CONCURRENCY);
 
   async function verifyHandshake(req: Request): Promise<Response> {
     if (!config.WHATSAPP_VERIFY_TOKEN) {
@@ -124,7 +129,7 @@ export function buildWhatsAppWebhookHandler(config: ChatConfig, env: Record<stri
     // A worker killed here leaves inbox rows and jobs behind; the sweep finishes both.
     if (accepted.length) {
       runInBackground(async () => {
-        const conversations = await intakeWhatsApp(sql, accepted);
+        const conversations = await background.run(() => intakeWhatsApp(sql, accepted));
         await Promise.all(conversations.map((id) => pipeline.answerConversation(id, ctx.logger, ctx.requestId)));
       }, ctx.logger);
     }
