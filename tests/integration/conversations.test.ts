@@ -78,11 +78,13 @@ describe("conversations and messages", () => {
   it("refuses a status change the lifecycle does not allow, with SQLSTATE SB001", async () => {
     const orgId = await newOrg();
     const id = await newConversation(orgId);
-    await db.sql`update public.conversations set status = 'agent' where id = ${id}`;
-    const error = await db.sql`update public.conversations set status = 'bot' where id = ${id}`.catch((e) => e);
+    // resolved -> agent must go through the queue (agent -> bot is allowed since live sessions:
+    // the customer's "end chat").
+    await db.sql`update public.conversations set status = 'resolved' where id = ${id}`;
+    const error = await db.sql`update public.conversations set status = 'agent' where id = ${id}`.catch((e) => e);
     expect(error).toMatchObject({ code: "SB001", message: "INVALID_STATUS_TRANSITION" });
     const [row] = await db.sql`select status from public.conversations where id = ${id}`;
-    expect(row.status).toBe("agent");
+    expect(row.status).toBe("resolved");
   });
 
   it("reopens a resolved chat with the bot when the customer writes again", async () => {

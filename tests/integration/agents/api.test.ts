@@ -185,25 +185,35 @@ describe("the live feed", () => {
   });
 
   it("delivers an event whose transaction started first but committed after a later one", async () => {
-    const conversation = await queuedConversation(db.sql, "web");
+    // The slow writer logs its event directly, so that it holds no row the fast writer needs (a
+    // message would hold the day's rollup row until it commits).
+    const fast = await queuedConversation(db.sql, "web");
     const t = await token(ALEX.user);
     const res = await handler(new Request(`${base}/feed?access_token=${t}`));
     const early = postgres(db.url, { max: 1, onnotice: () => {} });
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    let begun!: () => void;
+    const wrote = new Promise<void>((r) => (begun = r));
     const writing = early.begin(async (tx) => {
-      await tx`select public.chat_add_customer_message(${conversation}::uuid, 'first begun, last committed')`;
+      await tx`insert into public.agent_events (org_id, type, payload)
+               values (${ORG}::uuid, 'message', ${tx.json({ body: "first begun, last committed" })})`;
+      begun();
       await held;
     });
-    await new Promise((r) => setTimeout(r, 100));
-    await db.sql`select public.chat_add_customer_message(${conversation}::uuid, 'begun later, committed first')`;
-    setTimeout(release, 500);
-    const events = await readEvents(res, (e) => e.filter((x) => x.event === "message").length >= 2);
-    await writing;
-    await early.end();
-    // Both arrive, each once, in the order they became visible.
-    expect(events.filter((x) => x.event === "message").map((x) => x.data.body)).toEqual(["begun later, committed first", "first begun, last committed"]);
-    expect(new Set(events.map((x) => x.data.id)).size).toBe(events.length);
+    try {
+      await wrote;
+      await db.sql`select public.chat_add_customer_message(${fast}::uuid, 'begun later, committed first')`;
+      setTimeout(release, 500);
+      const events = await readEvents(res, (e) => e.filter((x) => x.event === "message").length >= 2);
+      // Both arrive, each once, in the order they became visible.
+      expect(events.filter((x) => x.event === "message").map((x) => x.data.body)).toEqual(["begun later, committed first", "first begun, last committed"]);
+      expect(new Set(events.map((x) => x.data.id)).size).toBe(events.length);
+    } finally {
+      release();
+      await writing;
+      await early.end();
+    }
   });
 
   it("answers 400 BAD_REQUEST for a Last-Event-ID that is not a position of this feed", async () => {
