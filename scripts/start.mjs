@@ -7,6 +7,8 @@
 //  3. A development Ed25519 key pair standing in for Telnyx's (scripts/dev-keys.mjs), trusted unless
 //     you set TELNYX_PUBLIC_KEY yourself, in which case only your key is trusted.
 //  4. The functions under Deno at http://127.0.0.1:54321/functions/v1/<name> (PORT).
+//     With the embedded database the agents' feed polls every 250 ms (AGENTS_FEED_POLL_MS): its
+//     NOTIFY never reaches a listener on another connection.
 //  5. Where pg_cron is absent, `select public.run_maintenance_tasks()` every 60 s
 //     (MAINTENANCE_INTERVAL_MS; 0 turns it off), and the chat sweep (POST /functions/v1/chat/sweep:
 //     answers messages whose worker died, retries the outbox) every 15 s (CHAT_SWEEP_INTERVAL_MS).
@@ -263,6 +265,13 @@ async function main() {
     METRICS_TOKEN: metricsToken.token,
     ...Object.fromEntries(Object.entries(local).map(([k, v]) => [k, v.value])),
   };
+  if (embedded && !process.env.AGENTS_FEED_POLL_MS?.trim()) {
+    // PGlite is one backend behind a socket: a NOTIFY goes back to the connection that wrote it, never
+    // to the agents' feed listening on another one, so the feed finds new events by polling. Poll
+    // often (the database is local and idle) so that a message reaches the feed within ~0.3 s.
+    env.AGENTS_FEED_POLL_MS = "250";
+    say("agents' feed: polls every 250 ms (LISTEN/NOTIFY does not cross the embedded database's socket; AGENTS_FEED_POLL_MS)");
+  }
   if (env.SUPABASE_DB_URL) {
     // Functions prefer SUPABASE_DB_URL; locally they must use the database started above.
     say("ignoring SUPABASE_DB_URL from your environment: the functions use the database above");

@@ -1,19 +1,28 @@
 // The agents' live feed: Server-Sent Events of the organisation's agent_events (queue changes,
-// assignments, messages), pushed by Postgres NOTIFY and read back by position.
+// assignments, messages), pushed by Postgres NOTIFY and read back by snapshot.
 //
-// Position: events are read in (txid, id) order and only from transactions older than every one
-// still running (txid < pg_snapshot_xmin), so an event can never commit behind a position already
-// handed out. The SSE id is "<txid>-<id>"; a client that reconnects with Last-Event-ID (EventSource
-// does it by itself) continues exactly after it: nothing is lost while it was away, which is how the
-// feed outlives the edge runtime's wall-clock limit (each response ends after AGENTS_FEED_MAX_SECONDS
-// and the browser reconnects).
+// Position: a Postgres snapshot (pg_current_snapshot(): "xmin:xmax:in-progress xids"). A client at
+// snapshot S has received every event whose writing transaction is visible in S; a read at the
+// current snapshot N sends the events visible in N and not in S (txid >= xmax(S), or among S's
+// in-progress xids), and the client is then at N. An event whose transaction commits late is
+// still not visible in S, so it is sent by the next read: nothing can slip behind a position. And a
+// long transaction elsewhere on the server (another database, a maintenance batch, a migration)
+// delays nothing: only transactions that wrote events matter. (The first version waited for
+// txid < pg_snapshot_xmin, the oldest running transaction of the whole server: one long write
+// anywhere stalled every feed until it ended.)
+//
+// The SSE id is the snapshot ("123:130:125,127"); EventSource sends it back as Last-Event-ID on
+// reconnect and the stream continues exactly there: nothing is lost while the client was away,
+// which is how the feed outlives the edge runtime's wall-clock limit (each response ends after
+// AGENTS_FEED_MAX_SECONDS and the browser reconnects). A read that finds more than one page sends
+// the rest with the same pair of snapshots; events inside such a page carry the composite id
+// "S/N/txid/id" (resume after that event within the same pair).
 //
 // Push: one LISTEN connection per isolate (postgres.js sql.listen) wakes the streams of the notified
-// organisation; each then reads its events as its agent (RLS decides what it may see). A read that
-// finds nothing yet (the writer's transaction is visible but an older one still runs) is retried a
-// few times within ~0.5 s, and every stream also reads every AGENTS_FEED_POLL_MS, so a missed
-// notification costs latency only. LISTEN needs a session connection: on Supabase use the direct
-// database URL (port 5432), not the transaction pooler (port 6543), for this function.
+// organisation; each then reads its events as its agent (RLS decides what it may see). Every stream
+// also reads every AGENTS_FEED_POLL_MS, so a missed notification (or no LISTEN at all, as on the
+// embedded database) costs latency only. LISTEN needs a session connection: on Supabase use the
+// direct database URL (port 5432), not the transaction pooler (port 6543), for this function.
 import type { Sql } from "../db/client.ts";
 import type { Logger } from "../log/logger.ts";
 import { describeError } from "../observability/http.ts";
@@ -22,15 +31,43 @@ import type { AgentStore, Me } from "./store.ts";
 
 export const FEED_CHANNEL = "agent_events";
 
+/** Where a client is: every event visible in `base` received, and, within a page, the events
+ * visible in `upto` (and not in `base`) up to (txid, id). */
 export interface Cursor {
-  txid: string;
-  id: string;
+  base: string;
+  upto?: string;
+  txid?: string;
+  id?: string;
 }
 
-/** "123-45" → cursor; anything else → null. */
+const SNAPSHOT = "[0-9]{1,20}:[0-9]{1,20}:(?:[0-9]{1,20}(?:,[0-9]{1,20})*)?";
+const EVENT_ID = new RegExp(`^(${SNAPSHOT})(?:/(${SNAPSHOT})/([0-9]{1,20})/([0-9]{1,19}))?$`);
+
+/** A feed event id ("xmin:xmax:xip" or "base/upto/txid/id") → cursor; anything else → null. */
 export function parseEventId(text: string | null | undefined): Cursor | null {
-  const m = /^([0-9]{1,20})-([0-9]{1,19})$/.exec((text ?? "").trim());
-  return m ? { txid: m[1], id: m[2] } : null;
+  const value = (text ?? "").trim();
+  if (value.length > 16_000) return null;
+  const m = EVENT_ID.exec(value);
+  if (!m || !snapshotValid(m[1]) || (m[2] && !snapshotValid(m[2]))) return null;
+  return m[2] ? { base: m[1], upto: m[2], txid: m[3], id: m[4] } : { base: m[1] };
+}
+
+/** What Postgres accepts as a pg_snapshot: 0 < xmin <= xip (ascending) < xmax. */
+function snapshotValid(text: string): boolean {
+  const [xmin, xmax, xip] = text.split(":");
+  let previous = BigInt(xmin);
+  const hi = BigInt(xmax);
+  if (previous < 1n || previous > hi) return false;
+  for (const x of xip ? xip.split(",").map(BigInt) : []) {
+    if (x < previous || x >= hi) return false;
+    previous = x;
+  }
+  return true;
+}
+
+/** The SSE id of a cursor. */
+export function formatEventId(c: Cursor): string {
+  return c.upto ? `${c.base}/${c.upto}/${c.txid}/${c.id}` : c.base;
 }
 
 /** Wakes the streams of an organisation when its events are notified. One per isolate. */
@@ -102,22 +139,31 @@ export function feedStream(o: FeedOptions): ReadableStream<Uint8Array> {
     wakeUp?.();
   };
 
-  async function read(): Promise<EventRow[]> {
+  const PAGE = 500;
+
+  /** The events after the cursor, at most one page, and the snapshot they were read up to. */
+  async function read(): Promise<{ rows: EventRow[]; upto: string }> {
     return await o.store.asAgent(o.claims, async (tx) => {
+      const [{ snap }] = await tx<{ snap: string }[]>`select pg_current_snapshot()::text as snap`;
       if (!cursor) {
-        // A new client starts at the present: everything from transactions still running on.
-        const [{ xmin }] = await tx<{ xmin: string }[]>`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`;
-        cursor = { txid: (BigInt(xmin) - 1n).toString(), id: "9223372036854775807" };
+        // A new client starts at the present.
+        cursor = { base: snap };
+        return { rows: [], upto: snap };
       }
-      return await tx<EventRow[]>`
+      const upto = cursor.upto ?? snap;
+      const rows = await tx<EventRow[]>`
         select e.id::text as id, e.txid::text as txid, e.type, e.session_id, e.conversation_id, e.agent_id,
                e.payload, e.created_at
         from public.agent_events e
         where e.org_id = ${o.me.org_id}::uuid
-          and (e.txid, e.id) > (${cursor.txid}::xid8, ${cursor.id}::bigint)
-          and e.txid < pg_snapshot_xmin(pg_current_snapshot())
+          and (e.txid >= pg_snapshot_xmax(${cursor.base}::pg_snapshot)
+               or e.txid in (select pg_snapshot_xip(${cursor.base}::pg_snapshot)))
+          and not pg_visible_in_snapshot(e.txid, ${cursor.base}::pg_snapshot)
+          and pg_visible_in_snapshot(e.txid, ${upto}::pg_snapshot)
+          and (e.txid, e.id) > (${cursor.txid ?? "0"}::xid8, ${cursor.id ?? "0"}::bigint)
         order by e.txid, e.id
-        limit 500`;
+        limit ${PAGE}`;
+      return { rows, upto };
     });
   }
 
@@ -150,29 +196,37 @@ export function feedStream(o: FeedOptions): ReadableStream<Uint8Array> {
       void (async () => {
         while (!closed) {
           let rows: EventRow[] = [];
+          let upto: string | null = null;
           try {
-            rows = await read();
+            ({ rows, upto } = await read());
           } catch (error) {
             o.logger.warn("feed: read failed", { error: describeError(error) });
           }
           if (!cursor) break;
           // Tell a new client where it starts, so that a reconnect before any event resumes there.
           if (first && o.lastEventId === null && rows.length === 0) {
-            send(`id: ${cursor.txid}-${cursor.id}\nevent: ready\ndata: {}\n\n`);
+            send(`id: ${formatEventId(cursor)}\nevent: ready\ndata: {}\n\n`);
             lastWrite = Date.now();
           }
           first = false;
-          for (const row of rows) {
-            cursor = { txid: row.txid, id: row.id };
-            send(`id: ${row.txid}-${row.id}\nevent: ${row.type}\ndata: ${JSON.stringify({
+          const full = rows.length === PAGE;
+          rows.forEach((row, i) => {
+            const last = i === rows.length - 1;
+            // After the last event of a complete read the client is at `upto`; before, inside the pair.
+            const at: Cursor = last && !full ? { base: upto! } : { base: cursor!.base, upto: upto!, txid: row.txid, id: row.id };
+            send(`id: ${formatEventId(at)}\nevent: ${row.type}\ndata: ${JSON.stringify({
               id: row.id, type: row.type, session_id: row.session_id, conversation_id: row.conversation_id,
               agent_id: row.agent_id, created_at: row.created_at, ...row.payload,
             })}\n\n`);
             lastWrite = Date.now();
+          });
+          if (upto !== null) {
+            const lastRow = rows.at(-1);
+            cursor = full && lastRow ? { base: cursor.base, upto, txid: lastRow.txid, id: lastRow.id } : { base: upto };
           }
-          if (rows.length === 500) continue;
-          // Woken but found nothing: the writer's commit is not readable yet (an older transaction
-          // still runs). Look again soon, a few times.
+          if (full) continue;
+          // Woken but found nothing (a notification overtook the commit it announces, or a read
+          // raced with it): look again soon, a few times.
           let delay = o.pollMs;
           if (woken && rows.length === 0 && retries < 8) {
             delay = Math.min(o.pollMs, 10 * 2 ** retries);

@@ -1,6 +1,7 @@
 // The agents' API in process against real Postgres: authentication (jose, HS256), work as the agent
 // under RLS, the queue, accept, replies through the outbox, transfer, end, stats, and the live feed
 // resuming with Last-Event-ID.
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import buildHandler from "../../../functions/agents/handler.ts";
 import { settleBackground } from "../../../functions/_shared/runtime/background.ts";
@@ -156,6 +157,70 @@ describe("the live feed", () => {
     const message = resumed.find((x) => x.event === "message")!;
     expect(message.data.body).toBe("are you there?");
     expect(resumed.every((x) => x.id !== last.id)).toBe(true);
+  });
+
+  it("delivers events at once while a long transaction runs elsewhere on the server", async () => {
+    // An unrelated writer that stays open (another database would do the same: xids are server-wide).
+    const other = postgres(db.url, { max: 1, onnotice: () => {} });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const holding = other.begin(async (tx) => {
+      await tx`select pg_current_xact_id()`;
+      await held;
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const t = await token(ALEX.user);
+      const res = await handler(new Request(`${base}/feed?access_token=${t}`));
+      const conversation = await queuedConversation(db.sql, "web");
+      const started = Date.now();
+      const events = await readEvents(res, (e) => e.some((x) => x.event === "session.queued" && x.data.conversation_id === conversation));
+      expect(events.some((x) => x.event === "session.queued" && x.data.conversation_id === conversation)).toBe(true);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      release();
+      await holding;
+      await other.end();
+    }
+  });
+
+  it("delivers an event whose transaction started first but committed after a later one", async () => {
+    // The slow writer logs its event directly, so that it holds no row the fast writer needs (a
+    // message would hold the day's rollup row until it commits).
+    const fast = await queuedConversation(db.sql, "web");
+    const t = await token(ALEX.user);
+    const res = await handler(new Request(`${base}/feed?access_token=${t}`));
+    const early = postgres(db.url, { max: 1, onnotice: () => {} });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let begun!: () => void;
+    const wrote = new Promise<void>((r) => (begun = r));
+    const writing = early.begin(async (tx) => {
+      await tx`insert into public.agent_events (org_id, type, payload)
+               values (${ORG}::uuid, 'message', ${tx.json({ body: "first begun, last committed" })})`;
+      begun();
+      await held;
+    });
+    try {
+      await wrote;
+      await db.sql`select public.chat_add_customer_message(${fast}::uuid, 'begun later, committed first')`;
+      setTimeout(release, 500);
+      const events = await readEvents(res, (e) => e.filter((x) => x.event === "message").length >= 2);
+      // Both arrive, each once, in the order they became visible.
+      expect(events.filter((x) => x.event === "message").map((x) => x.data.body)).toEqual(["begun later, committed first", "first begun, last committed"]);
+      expect(new Set(events.map((x) => x.data.id)).size).toBe(events.length);
+    } finally {
+      release();
+      await writing;
+      await early.end();
+    }
+  });
+
+  it("answers 400 BAD_REQUEST for a Last-Event-ID that is not a position of this feed", async () => {
+    const t = await token(ALEX.user);
+    const res = await handler(new Request(`${base}/feed`, { headers: { authorization: `Bearer ${t}`, "last-event-id": "9:3:" } }));
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe("BAD_REQUEST");
   });
 
   it("does not show another organisation's events", async () => {
