@@ -64,7 +64,7 @@ const customer = (i) => `1647${String(3_000_000 + (i % CUSTOMERS)).padStart(7, "
 /** Customer messages not answered yet: in the inbox, or stored with a job. */
 async function unanswered(db) {
   const [{ n }] = await db.sql`
-    select (select count(*)::int from public.whatsapp_inbox) + (select count(*)::int from public.inbound_jobs where dead_at is null) as n`;
+    select (select count(*)::int from public.whatsapp_inbox where moved_at is null) + (select count(*)::int from public.inbound_jobs where dead_at is null) as n`;
   return n;
 }
 
@@ -175,7 +175,7 @@ async function main() {
   console.log(`  drain: ${int(drainedCount)} of ${int(backlog)} waiting messages moved and answered in ${fmt(drainSeconds)} s = ${fmt(drainedCount / drainSeconds)} messages/s (LLM 1-3 s each, ${process.env.WHATSAPP_BACKGROUND_CONCURRENCY ?? 4} at a time)`);
   const [ledger] = await db.sql`
     select (select count(*)::int from public.messages where sender_type = 'customer') as stored,
-           (select count(*)::int from public.whatsapp_inbox) as in_inbox,
+           (select count(*)::int from public.whatsapp_inbox where moved_at is null) as in_inbox,
            (select count(*)::int from public.inbound_jobs) as unanswered,
            (select count(*)::int from (select m.metadata->>'reply_to' from public.messages m where m.sender_type = 'bot'
               group by 1 having count(*) > 1) d) as answered_twice`;

@@ -5,7 +5,9 @@
 -- statement for the whole event, and answers; the same request then moves them into their
 -- conversations in the background (whatsapp_process_inbox), and the sweep moves whatever a killed
 -- isolate left behind. A message is still stored once: the inbox is unique on the business number
--- and wamid, a wamid already in messages is not taken in again, and whatsapp_ingest skips a replay.
+-- and wamid, and keeps moved rows for 7 days (Meta retries for up to 7 days), so a replay is known
+-- at once, however late; an older wamid already in messages is not taken in again; and
+-- whatsapp_ingest skips a replay too.
 
 create table public.whatsapp_inbox (
   id bigint generated always as identity primary key,
@@ -14,12 +16,17 @@ create table public.whatsapp_inbox (
   -- The parsed message: {"wamid", "from", "name", "body", "metadata", "timestamp"} (whatsapp_ingest's input).
   message jsonb not null,
   received_at timestamptz not null default now(),
+  -- Set when the message was moved into its conversation; the row is kept 7 days to catch replays.
+  moved_at timestamptz,
   constraint whatsapp_inbox_message_object check (jsonb_typeof(message) = 'object'),
   constraint whatsapp_inbox_wamid_unique unique (phone_number_id, wamid)
 );
 comment on table public.whatsapp_inbox is
-  'WhatsApp messages accepted but not yet in their conversations; emptied by whatsapp_process_inbox().';
-create index whatsapp_inbox_received_idx on public.whatsapp_inbox (received_at);
+  'WhatsApp messages accepted by the webhook; moved into conversations by whatsapp_process_inbox(), kept 7 days for replays.';
+-- Serves whatsapp_process_inbox() and the sweep: the messages not moved yet, oldest first.
+create index whatsapp_inbox_pending_idx on public.whatsapp_inbox (received_at) where moved_at is null;
+-- Serves the retention task.
+create index whatsapp_inbox_moved_idx on public.whatsapp_inbox (moved_at) where moved_at is not null;
 
 -- Accepts the messages of one webhook change for the business number p_phone_number_id into the
 -- inbox, in one statement: messages already in the inbox or already stored in a conversation are
@@ -56,7 +63,7 @@ $$;
 revoke execute on function public.whatsapp_accept(text, jsonb) from public, anon, authenticated;
 grant execute on function public.whatsapp_accept(text, jsonb) to service_role;
 
--- Moves inbox rows into their conversations with whatsapp_ingest() and deletes them, in one
+-- Moves inbox rows into their conversations with whatsapp_ingest() and marks them moved, in one
 -- transaction: the rows in p_ids (the request that accepted them), else up to p_limit rows received
 -- more than p_grace ago (left by a worker that died). Rows another worker is moving are skipped
 -- (FOR UPDATE SKIP LOCKED: the request and the sweep never move one row twice). Returns
@@ -78,13 +85,14 @@ begin
   for v_group in
     with picked as (
       select i.id, i.phone_number_id, i.message from public.whatsapp_inbox i
-      where (p_ids is not null and i.id = any (p_ids))
-         or (p_ids is null and i.received_at < now() - p_grace)
+      where i.moved_at is null
+        and ((p_ids is not null and i.id = any (p_ids))
+          or (p_ids is null and i.received_at < now() - p_grace))
       order by i.id
       limit case when p_ids is null then greatest(1, p_limit) else null end
       for update skip locked
     ), gone as (
-      delete from public.whatsapp_inbox i using picked p where i.id = p.id
+      update public.whatsapp_inbox i set moved_at = now() from picked p where i.id = p.id
       returning p.id, p.phone_number_id, p.message
     )
     select g.phone_number_id, jsonb_agg(g.message order by g.id) as messages, count(*) as n
@@ -124,7 +132,8 @@ begin
      and not exists (select 1 from public.outbox o
                      where (o.status = 'pending' and o.next_attempt_at <= now())
                         or (o.status = 'sending' and o.locked_until < now()))
-     and not exists (select 1 from public.whatsapp_inbox i where i.received_at < now() - interval '5 seconds') then
+     and not exists (select 1 from public.whatsapp_inbox i
+                     where i.moved_at is null and i.received_at < now() - interval '5 seconds') then
     return false;
   end if;
   execute 'select decrypted_secret from vault.decrypted_secrets where name = $1' into v_url using 'switchboard_functions_url';
@@ -139,6 +148,38 @@ begin
 end
 $$;
 revoke execute on function public.request_chat_sweep() from public, anon, authenticated, service_role;
+
+-- Deletes inbox rows moved more than 7 days before p_now, in batches. Returns the number deleted.
+-- Who may call: the service role, run_maintenance_tasks(). Changes whatsapp_inbox.
+create or replace function public.cleanup_whatsapp_inbox(p_now timestamptz default now()) returns bigint
+language plpgsql security definer
+set search_path = ''
+as $$
+declare
+  c_retention constant interval := interval '7 days';  -- Meta retries a delivery for up to 7 days
+  c_batch_size constant int := 2000;
+  c_max_batches constant int := 50;
+  v_n int;
+  v_total bigint := 0;
+begin
+  for i in 1..c_max_batches loop
+    delete from public.whatsapp_inbox w where w.id in (
+      select x.id from public.whatsapp_inbox x
+      where x.moved_at is not null and x.moved_at < p_now - c_retention
+      order by x.moved_at limit c_batch_size);
+    get diagnostics v_n = row_count;
+    v_total := v_total + v_n;
+    exit when v_n < c_batch_size;
+  end loop;
+  return v_total;
+end
+$$;
+revoke execute on function public.cleanup_whatsapp_inbox(timestamptz) from public, anon, authenticated;
+grant execute on function public.cleanup_whatsapp_inbox(timestamptz) to service_role;
+
+insert into public.maintenance_tasks (name, position, call, analyzed_table) values
+  ('whatsapp_inbox', 85, 'select public.cleanup_whatsapp_inbox($1)', 'public.whatsapp_inbox')
+on conflict (name) do update set call = excluded.call, position = excluded.position;
 
 alter table public.whatsapp_inbox enable row level security;
 revoke all on public.whatsapp_inbox from anon, authenticated;

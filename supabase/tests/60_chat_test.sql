@@ -4,7 +4,7 @@
 -- Sections: fixtures and the service-side functions as the owner; then as Ana (member of org A).
 begin;
 set local search_path = public, extensions;
-select plan(44);
+select plan(45);
 
 insert into auth.users (id, email) values ('a0000000-0000-4000-8000-0000000000a1', 'ana@a.example');
 insert into public.orgs (id, name, default_country, timezone) values
@@ -56,7 +56,9 @@ select is(public.whatsapp_accept('999', '[]'), '{"known": false}'::jsonb, 'an un
 select is((public.whatsapp_process_inbox((select array(select jsonb_array_elements_text(r->'accepted')::bigint) from acc)))->>'moved',
   '1', 'the accepted rows move into their conversations');
 select ok(exists (select 1 from public.messages where provider_message_id = 'wamid.9'), 'the moved message is stored with its wamid');
-select is((select count(*)::int from public.whatsapp_inbox), 0, 'and leaves the inbox');
+select is((select count(*)::int from public.whatsapp_inbox where moved_at is null), 0, 'and is marked moved');
+select is((public.whatsapp_accept('200000000000001', '[{"wamid": "wamid.9", "from": "14165550177", "body": "hi", "metadata": {}}]')->>'duplicates')::int, 1,
+  'a replay after the move is still known');
 
 -- ---------------------------------------------------------------------------------------------
 -- Claims, leases, completion

@@ -59,7 +59,7 @@ describe("a process killed between storing and answering", () => {
     // Every message is still somewhere durable: in the inbox, or in its conversation with a job.
     const unanswered = async () => (await db.sql`
       select (select count(*)::int from public.inbound_jobs where org_id = ${org.orgId})
-           + (select count(*)::int from public.whatsapp_inbox where phone_number_id = ${org.phoneNumberId}) as n`)[0].n;
+           + (select count(*)::int from public.whatsapp_inbox where phone_number_id = ${org.phoneNumberId} and moved_at is null) as n`)[0].n;
     expect(await unanswered()).toBe(customers.length);
 
     const fresh = await startFunctionsServer({ env: baseEnv() });
