@@ -91,9 +91,12 @@ grant execute on function public.chat_debug(uuid) to service_role;
 -- Elsewhere (`npm start`) the local runtime's timer calls the same route.
 -- ---------------------------------------------------------------------------------------------
 
--- Returns true when it asked for a sweep. Who may call: pg_cron (the database owner). Changes
--- nothing here (pg_net queues the request).
-create or replace function public.request_chat_sweep() returns boolean
+-- Posts to one of this project's functions through pg_net, with the service role key as bearer:
+-- `p_path` below the functions URL (e.g. 'chat/sweep'). Returns true when the request was queued;
+-- false where pg_net or Vault is missing or the two secrets are not stored. Scheduled jobs that
+-- wake a function (the chat sweep, embedding work) share it.
+-- Who may call: pg_cron (the database owner). Changes nothing here (pg_net queues the request).
+create or replace function public.post_to_function(p_path text, p_timeout_ms int default 10000) returns boolean
 language plpgsql security definer
 set search_path = ''
 as $$
@@ -104,23 +107,38 @@ begin
   if to_regclass('vault.decrypted_secrets') is null or to_regnamespace('net') is null then
     return false;
   end if;
-  if not exists (select 1 from public.inbound_jobs j
-                 where j.dead_at is null and j.created_at < now() - interval '10 seconds'
-                   and (j.locked_until is null or j.locked_until < now()))
-     and not exists (select 1 from public.outbox o
-                     where (o.status = 'pending' and o.next_attempt_at <= now())
-                        or (o.status = 'sending' and o.locked_until < now())) then
-    return false;
-  end if;
   execute 'select decrypted_secret from vault.decrypted_secrets where name = $1' into v_url using 'switchboard_functions_url';
   execute 'select decrypted_secret from vault.decrypted_secrets where name = $1' into v_key using 'switchboard_service_role_key';
   if v_url is null or v_key is null then
     return false;
   end if;
-  execute 'select net.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := 10000)'
-    using rtrim(v_url, '/') || '/chat/sweep', '{}'::jsonb,
-          jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_key);
+  execute 'select net.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)'
+    using rtrim(v_url, '/') || '/' || ltrim(p_path, '/'), '{}'::jsonb,
+          jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_key), p_timeout_ms;
   return true;
+end
+$$;
+revoke execute on function public.post_to_function(text, int) from public, anon, authenticated, service_role;
+
+-- Asks the chat function for a sweep when there is work for one: customer messages nobody is
+-- answering, WhatsApp messages accepted but not moved into their conversations, outbox rows due.
+-- Returns true when it asked. Who may call: pg_cron (the database owner). Changes nothing here.
+create or replace function public.request_chat_sweep() returns boolean
+language plpgsql security definer
+set search_path = ''
+as $$
+begin
+  if not exists (select 1 from public.inbound_jobs j
+                 where j.dead_at is null and j.created_at < now() - interval '10 seconds'
+                   and (j.locked_until is null or j.locked_until < now()))
+     and not exists (select 1 from public.whatsapp_inbox i
+                     where i.moved_at is null and i.received_at < now() - interval '5 seconds')
+     and not exists (select 1 from public.outbox o
+                     where (o.status = 'pending' and o.next_attempt_at <= now())
+                        or (o.status = 'sending' and o.locked_until < now())) then
+    return false;
+  end if;
+  return public.post_to_function('chat/sweep', 10000);
 end
 $$;
 revoke execute on function public.request_chat_sweep() from public, anon, authenticated, service_role;

@@ -873,34 +873,20 @@ on conflict (name) do update set position = excluded.position, call = excluded.c
 
 -- Embedding work on Supabase: pg_cron asks the knowledge function, through pg_net, to process due
 -- jobs, only when there are some, and only where pg_net and Vault hold the functions URL and the
--- service role key (the same two secrets as the chat sweep, see 20261130000310_chat_views.sql).
+-- service role key (post_to_function() in 20261130000310_chat_views.sql, as the chat sweep).
 -- Elsewhere (`npm start`) the local runtime's timer calls the same route.
 -- Returns true when it asked. Who may call: pg_cron (the database owner). Changes nothing here.
 create or replace function public.request_knowledge_embeddings() returns boolean
 language plpgsql security definer
 set search_path = ''
 as $$
-declare
-  v_url text;
-  v_key text;
 begin
-  if to_regclass('vault.decrypted_secrets') is null or to_regnamespace('net') is null then
-    return false;
-  end if;
   if not exists (select 1 from public.knowledge_embedding_jobs j
                  where j.dead_at is null and j.next_attempt_at <= now()
                    and (j.locked_until is null or j.locked_until <= now())) then
     return false;
   end if;
-  execute 'select decrypted_secret from vault.decrypted_secrets where name = $1' into v_url using 'switchboard_functions_url';
-  execute 'select decrypted_secret from vault.decrypted_secrets where name = $1' into v_key using 'switchboard_service_role_key';
-  if v_url is null or v_key is null then
-    return false;
-  end if;
-  execute 'select net.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := 30000)'
-    using rtrim(v_url, '/') || '/knowledge/process', '{}'::jsonb,
-          jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_key);
-  return true;
+  return public.post_to_function('knowledge/process', 30000);
 end
 $$;
 revoke execute on function public.request_knowledge_embeddings() from public, anon, authenticated, service_role;

@@ -1,5 +1,5 @@
 // Moving accepted WhatsApp messages from the inbox into their conversations (migration
-// 20261130000320_whatsapp_inbox.sql): the rows the request accepted, right after its answer, or (ids
+// 20261130000305_whatsapp_inbox.sql): the rows the request accepted, right after its answer, or (ids
 // null) the rows a dead worker left, from the sweep. Returns the conversations with a new message
 // for the bot to answer.
 import type { Sql } from "../db/client.ts";

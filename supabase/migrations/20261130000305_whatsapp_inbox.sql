@@ -113,42 +113,6 @@ $$;
 revoke execute on function public.whatsapp_process_inbox(bigint[], int, interval) from public, anon, authenticated;
 grant execute on function public.whatsapp_process_inbox(bigint[], int, interval) to service_role;
 
--- The sweep on Supabase also moves inbox rows a dead worker left (request_chat_sweep() posts when
--- there is such work).
-create or replace function public.request_chat_sweep() returns boolean
-language plpgsql security definer
-set search_path = ''
-as $$
-declare
-  v_url text;
-  v_key text;
-begin
-  if to_regclass('vault.decrypted_secrets') is null or to_regnamespace('net') is null then
-    return false;
-  end if;
-  if not exists (select 1 from public.inbound_jobs j
-                 where j.dead_at is null and j.created_at < now() - interval '10 seconds'
-                   and (j.locked_until is null or j.locked_until < now()))
-     and not exists (select 1 from public.outbox o
-                     where (o.status = 'pending' and o.next_attempt_at <= now())
-                        or (o.status = 'sending' and o.locked_until < now()))
-     and not exists (select 1 from public.whatsapp_inbox i
-                     where i.moved_at is null and i.received_at < now() - interval '5 seconds') then
-    return false;
-  end if;
-  execute 'select decrypted_secret from vault.decrypted_secrets where name = $1' into v_url using 'switchboard_functions_url';
-  execute 'select decrypted_secret from vault.decrypted_secrets where name = $1' into v_key using 'switchboard_service_role_key';
-  if v_url is null or v_key is null then
-    return false;
-  end if;
-  execute 'select net.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := 10000)'
-    using rtrim(v_url, '/') || '/chat/sweep', '{}'::jsonb,
-          jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_key);
-  return true;
-end
-$$;
-revoke execute on function public.request_chat_sweep() from public, anon, authenticated, service_role;
-
 -- Deletes inbox rows moved more than 7 days before p_now, in batches. Returns the number deleted.
 -- Who may call: the service role, run_maintenance_tasks(). Changes whatsapp_inbox.
 create or replace function public.cleanup_whatsapp_inbox(p_now timestamptz default now()) returns bigint
