@@ -196,30 +196,46 @@ $$;
 revoke execute on function public.outbox_record_delivery(text, jsonb) from public, anon, authenticated;
 grant execute on function public.outbox_record_delivery(text, jsonb) to service_role;
 
--- Deletes delivered, cancelled and failed rows older than 30 days before p_now, in batches.
--- Returns the number deleted. Who may call: the service role, run_maintenance_tasks(). Changes outbox.
-create or replace function public.cleanup_old_outbox(p_now timestamptz default now()) returns bigint
-language plpgsql security definer
+-- Deletes the rows of p_table whose p_time_column is before p_cutoff and that match p_filter (a
+-- fixed SQL condition written by the calling function, never input), oldest first, in DELETEs of at
+-- most p_batch rows, at most p_max_batches of them per call. Returns the number deleted. The
+-- retention tasks of tables that keep rows for a while after they are done (outbox, WhatsApp inbox,
+-- the agents' feed events) share it; logs kept per organisation use purge_old_log_rows().
+-- Who may call: those cleanup functions only (no grant). Changes p_table.
+create or replace function public.delete_rows_before(
+  p_table regclass, p_time_column text, p_cutoff timestamptz, p_filter text default 'true',
+  p_batch int default 2000, p_max_batches int default 50)
+returns bigint
+language plpgsql
 set search_path = ''
 as $$
 declare
-  c_retention constant interval := interval '30 days';
-  c_batch_size constant int := 2000;
-  c_max_batches constant int := 50;
   v_n int;
   v_total bigint := 0;
 begin
-  for i in 1..c_max_batches loop
-    delete from public.outbox o where o.id in (
-      select x.id from public.outbox x
-      where x.status in ('sent', 'cancelled', 'failed') and x.created_at < p_now - c_retention
-      order by x.created_at limit c_batch_size);
+  for i in 1..p_max_batches loop
+    execute format('delete from %1$s t where t.ctid = any (array(
+        select x.ctid from %1$s x where x.%2$I < $1 and (%3$s) order by x.%2$I limit $2))',
+      p_table, p_time_column, p_filter)
+      using p_cutoff, p_batch;
     get diagnostics v_n = row_count;
     v_total := v_total + v_n;
-    exit when v_n < c_batch_size;
+    exit when v_n < p_batch;
   end loop;
   return v_total;
 end
+$$;
+revoke execute on function public.delete_rows_before(regclass, text, timestamptz, text, int, int)
+  from public, anon, authenticated, service_role;
+
+-- Deletes delivered, cancelled and failed rows created more than 30 days before p_now. Returns the
+-- number deleted. Who may call: the service role, run_maintenance_tasks(). Changes outbox.
+create or replace function public.cleanup_old_outbox(p_now timestamptz default now()) returns bigint
+language sql security definer
+set search_path = ''
+as $$
+  select public.delete_rows_before('public.outbox', 'created_at', p_now - interval '30 days',
+                                   $f$x.status in ('sent', 'cancelled', 'failed')$f$)
 $$;
 revoke execute on function public.cleanup_old_outbox(timestamptz) from public, anon, authenticated;
 grant execute on function public.cleanup_old_outbox(timestamptz) to service_role;

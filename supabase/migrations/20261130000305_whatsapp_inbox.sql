@@ -113,30 +113,14 @@ $$;
 revoke execute on function public.whatsapp_process_inbox(bigint[], int, interval) from public, anon, authenticated;
 grant execute on function public.whatsapp_process_inbox(bigint[], int, interval) to service_role;
 
--- Deletes inbox rows moved more than 7 days before p_now, in batches. Returns the number deleted.
--- Who may call: the service role, run_maintenance_tasks(). Changes whatsapp_inbox.
+-- Deletes inbox rows moved more than 7 days before p_now (Meta retries a delivery for up to 7
+-- days). Returns the number deleted. Who may call: the service role, run_maintenance_tasks().
+-- Changes whatsapp_inbox.
 create or replace function public.cleanup_whatsapp_inbox(p_now timestamptz default now()) returns bigint
-language plpgsql security definer
+language sql security definer
 set search_path = ''
 as $$
-declare
-  c_retention constant interval := interval '7 days';  -- Meta retries a delivery for up to 7 days
-  c_batch_size constant int := 2000;
-  c_max_batches constant int := 50;
-  v_n int;
-  v_total bigint := 0;
-begin
-  for i in 1..c_max_batches loop
-    delete from public.whatsapp_inbox w where w.id in (
-      select x.id from public.whatsapp_inbox x
-      where x.moved_at is not null and x.moved_at < p_now - c_retention
-      order by x.moved_at limit c_batch_size);
-    get diagnostics v_n = row_count;
-    v_total := v_total + v_n;
-    exit when v_n < c_batch_size;
-  end loop;
-  return v_total;
-end
+  select public.delete_rows_before('public.whatsapp_inbox', 'moved_at', p_now - interval '7 days')
 $$;
 revoke execute on function public.cleanup_whatsapp_inbox(timestamptz) from public, anon, authenticated;
 grant execute on function public.cleanup_whatsapp_inbox(timestamptz) to service_role;

@@ -815,28 +815,13 @@ $$;
 revoke execute on function public.agent_customer_end(uuid, bigint) from public, anon, authenticated;
 grant execute on function public.agent_customer_end(uuid, bigint) to service_role;
 
--- Maintenance: feed events older than 7 days, in batches. Returns the number deleted.
--- Who may call: the service role, run_maintenance_tasks(). Changes agent_events.
+-- Maintenance: feed events older than 7 days, in batches (delete_rows_before()). Returns the number
+-- deleted. Who may call: the service role, run_maintenance_tasks(). Changes agent_events.
 create or replace function public.cleanup_old_agent_events(p_now timestamptz default now()) returns bigint
-language plpgsql security definer set search_path = ''
+language sql security definer
+set search_path = ''
 as $$
-declare
-  c_retention constant interval := interval '7 days';
-  c_batch_size constant int := 5000;
-  c_max_batches constant int := 40;
-  v_n int;
-  v_total bigint := 0;
-begin
-  for i in 1..c_max_batches loop
-    delete from public.agent_events e where e.id in (
-      select x.id from public.agent_events x where x.created_at < p_now - c_retention
-      order by x.created_at limit c_batch_size);
-    get diagnostics v_n = row_count;
-    v_total := v_total + v_n;
-    exit when v_n < c_batch_size;
-  end loop;
-  return v_total;
-end
+  select public.delete_rows_before('public.agent_events', 'created_at', p_now - interval '7 days', 'true', 5000, 40)
 $$;
 revoke execute on function public.cleanup_old_agent_events(timestamptz) from public, anon, authenticated;
 grant execute on function public.cleanup_old_agent_events(timestamptz) to service_role;

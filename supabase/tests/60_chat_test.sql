@@ -4,7 +4,7 @@
 -- Sections: fixtures and the service-side functions as the owner; then as Ana (member of org A).
 begin;
 set local search_path = public, extensions;
-select plan(45);
+select plan(48);
 
 insert into auth.users (id, email) values ('a0000000-0000-4000-8000-0000000000a1', 'ana@a.example');
 insert into public.orgs (id, name, default_country, timezone) values
@@ -131,6 +131,15 @@ select ok(public.outbox_complete((select (r->0->>'id')::bigint from o1), (select
 select is(public.outbox_record_delivery('whatsapp', '[{"id": "wamid.OUT1", "status": "read"}, {"id": "wamid.OUT1", "status": "delivered"}]'), 1,
   'statuses apply in order of progress');
 select is((select delivery_status from public.outbox where provider_message_id = 'wamid.OUT1'), 'read', 'read is not undone by delivered');
+
+-- Retention: done outbox rows after 30 days, moved inbox rows after 7; nothing younger, nothing undone.
+update public.outbox set created_at = now() - interval '31 days' where provider_message_id = 'wamid.OUT1';
+insert into public.outbox (org_id, channel, recipient, idempotency_key, created_at)
+  values ('a0000000-0000-4000-8000-000000000001', 'whatsapp', '1', 'retention-pending', now() - interval '40 days');
+select is(public.cleanup_old_outbox(now()), 1::bigint, 'a sent outbox row 31 days old is deleted');
+select is((select count(*)::int from public.outbox where idempotency_key = 'retention-pending'), 1,
+  'an undelivered row stays, however old');
+select is(public.cleanup_whatsapp_inbox(now() + interval '8 days'), 1::bigint, 'a moved inbox row is deleted after 7 days');
 
 -- ---------------------------------------------------------------------------------------------
 -- Idle bot memory, and organisation isolation
