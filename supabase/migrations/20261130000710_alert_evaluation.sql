@@ -422,9 +422,13 @@ begin
 end
 $$;
 
--- Organisations with at least `threshold` outbox messages undelivered (pending, sending or failed)
--- for longer than the window. Inert until public.outbox exists.
-create or replace function public.alert_check_outbox_stuck(p_now timestamptz)
+-- Organisations with at least `threshold` rows of p_table matching p_filter (a fixed condition
+-- written below, never input) whose p_time_column is older than the rule's window: the evaluator
+-- behind "undelivered outbox messages" and "customers waiting for a human". Details:
+-- {<p_count_key>: n, "oldest": the oldest time, "longest_wait_seconds": its age}. Inert while
+-- p_table does not exist. Who may call: evaluate_alerts(). Changes nothing.
+create or replace function public.alert_check_aged_rows(
+  p_now timestamptz, p_kind text, p_table text, p_time_column text, p_filter text, p_count_key text)
 returns setof public.alert_observation
 language plpgsql stable
 set search_path = ''
@@ -432,63 +436,52 @@ as $$
 declare
   v_min_window int;
 begin
-  if to_regclass('public.outbox') is null then
+  if to_regclass(p_table) is null then
     return;
   end if;
   select least(min(r.window_seconds), min(ov.window_seconds)) into v_min_window
     from public.alert_rules r left join public.alert_rule_overrides ov on ov.rule_name = r.name
-    where r.kind = 'outbox_stuck';
-  return query execute $q$
-    with stuck as (
-      select o.org_id, o.created_at from public.outbox o
-      where o.status in ('pending', 'sending', 'failed') and o.created_at < $1 - make_interval(secs => $2)
+    where r.kind = p_kind;
+  return query execute format($q$
+    with aged as (
+      select t.org_id, t.%2$I as at from %1$s t
+      where (%3$s) and t.%2$I < $1 - make_interval(secs => $2)
     ), rules as (
-      select * from public.alert_org_rules('outbox_stuck', array(select distinct s.org_id from stuck s))
+      select * from public.alert_org_rules($3, array(select distinct a.org_id from aged a))
     )
     select e.rule_name, e.org_id, count(*)::float8, e.threshold, e.severity, e.window_seconds,
            e.for_seconds, e.clear_seconds,
-           jsonb_build_object('undelivered', count(*), 'oldest', min(s.created_at))
+           jsonb_build_object($4, count(*), 'oldest', min(a.at),
+                              'longest_wait_seconds', round(extract(epoch from $1 - min(a.at))::numeric))
     from rules e
-    join stuck s on s.org_id = e.org_id and s.created_at < $1 - make_interval(secs => e.window_seconds)
+    join aged a on a.org_id = e.org_id and a.at < $1 - make_interval(secs => e.window_seconds)
     group by e.rule_name, e.org_id, e.threshold, e.severity, e.window_seconds, e.for_seconds, e.clear_seconds
     having count(*) >= greatest(e.threshold, 1)
-  $q$ using p_now, coalesce(v_min_window, 300);
+  $q$, to_regclass(p_table), p_time_column, p_filter)
+  using p_now, coalesce(v_min_window, 300), p_kind, p_count_key;
 end
 $$;
 
--- Organisations with at least `threshold` customers waiting for a human (agent_sessions in status
--- 'waiting') for longer than the window. Inert until public.agent_sessions exists.
-create or replace function public.alert_check_customers_waiting(p_now timestamptz)
+-- Organisations with at least `threshold` outbox messages undelivered (pending, sending or failed)
+-- for longer than the window.
+create or replace function public.alert_check_outbox_stuck(p_now timestamptz)
 returns setof public.alert_observation
-language plpgsql stable
+language sql stable
 set search_path = ''
 as $$
-declare
-  v_min_window int;
-begin
-  if to_regclass('public.agent_sessions') is null then
-    return;
-  end if;
-  select least(min(r.window_seconds), min(ov.window_seconds)) into v_min_window
-    from public.alert_rules r left join public.alert_rule_overrides ov on ov.rule_name = r.name
-    where r.kind = 'customers_waiting';
-  return query execute $q$
-    with waiting as (
-      select a.org_id, a.queued_at from public.agent_sessions a
-      where a.status = 'waiting' and a.queued_at < $1 - make_interval(secs => $2)
-    ), rules as (
-      select * from public.alert_org_rules('customers_waiting', array(select distinct w.org_id from waiting w))
-    )
-    select e.rule_name, e.org_id, count(*)::float8, e.threshold, e.severity, e.window_seconds,
-           e.for_seconds, e.clear_seconds,
-           jsonb_build_object('waiting', count(*), 'longest_wait_seconds',
-                              round(extract(epoch from $1 - min(w.queued_at))::numeric))
-    from rules e
-    join waiting w on w.org_id = e.org_id and w.queued_at < $1 - make_interval(secs => e.window_seconds)
-    group by e.rule_name, e.org_id, e.threshold, e.severity, e.window_seconds, e.for_seconds, e.clear_seconds
-    having count(*) >= greatest(e.threshold, 1)
-  $q$ using p_now, coalesce(v_min_window, 300);
-end
+  select * from public.alert_check_aged_rows(p_now, 'outbox_stuck', 'public.outbox', 'created_at',
+    $f$t.status in ('pending', 'sending', 'failed')$f$, 'undelivered')
+$$;
+
+-- Organisations with at least `threshold` customers waiting for a human (agent_sessions in status
+-- 'waiting') for longer than the window.
+create or replace function public.alert_check_customers_waiting(p_now timestamptz)
+returns setof public.alert_observation
+language sql stable
+set search_path = ''
+as $$
+  select * from public.alert_check_aged_rows(p_now, 'customers_waiting', 'public.agent_sessions', 'queued_at',
+    $f$t.status = 'waiting'$f$, 'waiting')
 $$;
 
 -- Organisations whose LLM calls in the window failed (error_code set) more often than the
@@ -526,12 +519,14 @@ revoke execute on function public.alert_check_http_latency(timestamptz), public.
   public.alert_check_cache_hit_ratio(timestamptz), public.alert_check_breaker_open(timestamptz),
   public.alert_check_cron_failed(timestamptz), public.alert_check_webhook_silence(timestamptz),
   public.alert_check_outbox_stuck(timestamptz), public.alert_check_customers_waiting(timestamptz),
-  public.alert_check_llm_error_rate(timestamptz) from public, anon, authenticated;
+  public.alert_check_llm_error_rate(timestamptz),
+  public.alert_check_aged_rows(timestamptz, text, text, text, text, text) from public, anon, authenticated;
 grant execute on function public.alert_check_http_latency(timestamptz), public.alert_check_http_error_rate(timestamptz),
   public.alert_check_cache_hit_ratio(timestamptz), public.alert_check_breaker_open(timestamptz),
   public.alert_check_cron_failed(timestamptz), public.alert_check_webhook_silence(timestamptz),
   public.alert_check_outbox_stuck(timestamptz), public.alert_check_customers_waiting(timestamptz),
-  public.alert_check_llm_error_rate(timestamptz) to service_role;
+  public.alert_check_llm_error_rate(timestamptz),
+  public.alert_check_aged_rows(timestamptz, text, text, text, text, text) to service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- Notices
